@@ -1,0 +1,97 @@
+"""Shared helpers for the Molecule/testinfra suites of every role.
+
+Loaded by pytest for every scenario under molecule/ (pytest.ini at the
+repository root makes it the rootdir). Fixtures here drive the lab from the
+outside: run a role again with other inputs, run a command on another lab
+host, compare a host's state before and after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import testinfra
+
+
+@dataclass
+class PlaybookRun:
+    rc: int
+    output: str
+
+    def changed(self, host: str) -> int:
+        """The 'changed=' count of host in the PLAY RECAP."""
+        m = re.search(rf"^{re.escape(host)}\s+:.*?changed=(\d+)", self.output, re.M)
+        assert m, f"no PLAY RECAP line for {host}:\n{self.output[-3000:]}"
+        return int(m.group(1))
+
+
+def _inventory_dir() -> str:
+    return str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+
+
+def run_role(host: str, role: str, extra_vars: dict | None = None, check: bool = False) -> PlaybookRun:
+    """Run onprem.odoo_hipaa.<role> on one lab host, with the scenario's
+    inventory plus extra_vars (which win), and return rc and output."""
+    play = [{
+        "name": f"Apply {role} with test inputs",
+        "hosts": host,
+        "tasks": [{
+            "name": f"Apply onprem.odoo_hipaa.{role}",
+            "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}"},
+        }],
+    }]
+    with tempfile.TemporaryDirectory() as tmp:
+        playbook = Path(tmp, "play.yml")
+        playbook.write_text(json.dumps(play))
+        varsfile = Path(tmp, "vars.json")
+        varsfile.write_text(json.dumps(extra_vars or {}))
+        cmd = ["ansible-playbook", "-i", _inventory_dir(), str(playbook), "-e", f"@{varsfile}"]
+        if check:
+            cmd.append("--check")
+        env = dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_CALLBACKS_ENABLED="", ANSIBLE_STDOUT_CALLBACK="default")
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=900)
+    return PlaybookRun(proc.returncode, proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def role_runner():
+    return run_role
+
+
+@pytest.fixture(scope="session")
+def lab_host():
+    """testinfra host for any lab host by name: lab_host('pg-tls-d12')."""
+    cache: dict[str, testinfra.host.Host] = {}
+
+    def get(name: str):
+        if name not in cache:
+            cache[name] = testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+        return cache[name]
+
+    return get
+
+
+def fingerprint(host, paths: list[str], commands: list[str] = ()) -> dict[str, str]:
+    """A comparable snapshot of files (sha256, or 'absent') and command outputs."""
+    snap = {}
+    for p in paths:
+        f = host.file(p)
+        snap[p] = hashlib.sha256(f.content).hexdigest() if f.exists else "absent"
+    for c in commands:
+        snap[c] = host.check_output(c)
+    return snap
+
+
+@pytest.fixture(name="fingerprint", scope="session")
+def fingerprint_fixture():
+    return fingerprint

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Set up everything the lab and the tests need on a fresh Debian 12 machine.
+# Safe to run again: each step is skipped when already done.
+#   - Debian packages: podman (with runc, netavark, aardvark-dns), mmdebstrap
+#   - a Python venv (.venv) with the pinned tools (requirements-dev.txt + constraints.txt)
+#   - collections/: this collection linked in, so roles resolve as onprem.odoo_hipaa.<role>
+#   - the lab images localhost/odoo-hipaa-{bookworm,trixie}, built from Debian's mirror
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+say() { printf '==> %s\n' "$*"; }
+
+# --- Debian packages ---------------------------------------------------------
+apt_packages=(podman runc netavark aardvark-dns slirp4netns uidmap fuse-overlayfs
+              mmdebstrap python3-venv ca-certificates)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- Python venv ---------------------------------------------------------------
+stamp=.venv/.requirements.sha256
+want=$(cat requirements-dev.txt constraints.txt | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "creating the Python venv (.venv) with pinned tools"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+  echo "$want" > "$stamp"
+fi
+
+# --- collections -----------------------------------------------------------------
+mkdir -p collections/ansible_collections/onprem
+ln -sfn ../../.. collections/ansible_collections/onprem/odoo_hipaa
+if [ "${ODOO_HIPAA_USE_GALAXY:-0}" = 1 ]; then
+  say "installing collections from Galaxy (requirements.yml)"
+  .venv/bin/ansible-galaxy collection install -r requirements.yml -p collections
+fi
+
+# --- lab images --------------------------------------------------------------------
+if [ "${ODOO_HIPAA_SKIP_IMAGES:-0}" != 1 ]; then
+  say "building the lab images (cached under ${ODOO_HIPAA_CACHE:-$HOME/.cache/odoo_hipaa})"
+  lab/build-image.sh bookworm & b=$!
+  lab/build-image.sh trixie & t=$!
+  wait $b; wait $t
+fi
+say "set-up done"

@@ -56,8 +56,7 @@ def run_role(host: str, role: str, extra_vars: dict | None = None, check: bool =
         cmd = ["ansible-playbook", "-i", _inventory_dir(), str(playbook), "-e", f"@{varsfile}"]
         if check:
             cmd.append("--check")
-        env = dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1",
-                   ANSIBLE_CALLBACKS_ENABLED="", ANSIBLE_STDOUT_CALLBACK="default")
+        env = dict(os.environ, ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1")
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=900)
     return PlaybookRun(proc.returncode, proc.stdout)
@@ -68,14 +67,28 @@ def role_runner():
     return run_role
 
 
+def _podman_host(name: str):
+    # Lab hosts are podman containers. testinfra's podman backend runs
+    # `podman exec` directly, about twenty times faster than a command sent
+    # through Ansible, with the same result.
+    return testinfra.get_host(f"podman://{name}")
+
+
+@pytest.fixture(scope="module")
+def host(_testinfra_host):
+    """The host under test (selected from the Molecule inventory by testinfra,
+    e.g. testinfra_hosts = ["postgresql_tls"]), reached with podman exec."""
+    return _podman_host(_testinfra_host.backend.host)
+
+
 @pytest.fixture(scope="session")
 def lab_host():
     """testinfra host for any lab host by name: lab_host('pg-tls-d12')."""
-    cache: dict[str, testinfra.host.Host] = {}
+    cache: dict = {}
 
     def get(name: str):
         if name not in cache:
-            cache[name] = testinfra.get_host(f"ansible://{name}?ansible_inventory={os.environ['MOLECULE_INVENTORY_FILE']}")
+            cache[name] = _podman_host(name)
         return cache[name]
 
     return get

@@ -41,10 +41,10 @@ def test_ssl_is_off_without_tcp(host):
     assert host.check_output("runuser -u postgres -- psql -XAtc 'SHOW ssl'") == "off"
 
 
-def test_cluster_on_its_data_mount(host):
-    # pg-socket-d13 has postgresql_data_dir on a separate mount (the LUKS volume's stand-in).
-    if host.backend.get_hostname() != "pg-socket-d13":
-        pytest.skip("only pg-socket-d13 has a data mount")
+def test_cluster_on_its_data_mount(lab_host):
+    """pg-socket-d13 has postgresql_data_dir on a separate mount (the LUKS
+    volume's stand-in): the cluster runs from there and its service requires it."""
+    host = lab_host("pg-socket-d13")
     assert host.check_output("runuser -u postgres -- psql -XAtc 'SHOW data_directory'") == "/srv/pgdata/17/main"
     assert host.check_output("findmnt -no FSTYPE --target /srv/pgdata/17/main") == "tmpfs"
     dropin = host.file("/etc/systemd/system/postgresql@17-main.service.d/odoo-hipaa-mounts.conf")

@@ -27,7 +27,7 @@ step() {  # step NAME COMMAND...
 collection_build() {
   local out; out=$(mktemp -d)
   ansible-galaxy collection build --force --output-path "$out" . &&
-  ansible-galaxy collection install --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
+  ansible-galaxy collection install --force --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
   # The installed artifact (not this work tree) must provide the roles and the filter.
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role onprem.odoo_hipaa.postgresql >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&

@@ -12,7 +12,7 @@ import pathlib
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "filter" / "scram.py"
+_PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "filter" / "scram_sha256_verifier.py"
 _spec = importlib.util.spec_from_file_location("scram", _PATH)
 scram = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(scram)

@@ -1,0 +1,45 @@
+"""Bad input is refused before any change, with a message that says what is allowed."""
+
+import pytest
+
+TARGET = "bk-app-d12"
+WATCHED = ["/etc/odoo-hipaa-backup/config.json", "/etc/odoo-hipaa-backup/restic.pass",
+           "/etc/systemd/system/odoo-hipaa-backup.service", "/etc/systemd/system/odoo-hipaa-backup.timer"]
+
+REFUSED = {
+    "no repository": ({"backup_repositories": []}, "No backup repository configured"),
+    "short password": ({"backup_password": "too-short"}, "backup_password is missing or shorter than 20 characters"),
+    "retention below policy": (
+        {"backup_retention": {"keep_daily": 3, "keep_yearly": 1}},
+        "keeps less than the policy minimum",
+    ),
+    "sftp without a pinned host key": (
+        {"backup_repositories": [{"name": "offsite", "type": "sftp", "host": "x", "user": "u", "path": "/repo",
+                                  "private_key": "k"}]},
+        "an sftp repository needs host, user, host_key",
+    ),
+    "unknown repository type": (
+        {"backup_repositories": [{"name": "s3", "type": "s3", "path": "/bucket"}]},
+        "value of type must be one of: local, sftp, got: s3",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_bad_input_is_refused_and_changes_nothing(case, role_runner, lab_host, fingerprint):
+    extra_vars, message = REFUSED[case]
+    host = lab_host(TARGET)
+    before = fingerprint(host, WATCHED)
+    run = role_runner(TARGET, "backup", extra_vars)
+    assert run.rc != 0, run.output[-3000:]
+    assert message in " ".join(run.output.split()), run.output[-3000:]
+    assert run.changed(TARGET) == 0
+    assert fingerprint(host, WATCHED) == before
+
+
+def test_retention_waiver_is_accepted_with_a_reason(role_runner):
+    run = role_runner(TARGET, "backup", {"backup_retention": {"keep_daily": 3, "keep_yearly": 1},
+                                         "backup_retention_waiver_reason": "test: archive kept elsewhere"})
+    assert run.rc == 0, run.output[-3000:]
+    # put the policy back
+    assert role_runner(TARGET, "backup").rc == 0

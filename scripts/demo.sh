@@ -68,7 +68,7 @@ print("    %-44s %s" % ("last backup run", "%s (%s, %d bytes dumped)" % (b["run"
 print("    %-44s %s" % ("restore drill", "%s: %d tables, %d rows restored = %d in the dump, RTO %.1f s"
       % (d["result"], d["tables_compared"], d["rows_restored"], d["rows_in_dump"], d["rto_seconds"])))
 PY
-printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $NF}' | xargs)"
+printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $(NF-1)}' | xargs)"
 echo
 echo "    Not yet in the demo: Odoo itself, nginx, LUKS, an off-site backup host and log shipping"
 echo "    (their roles land with their issues). Odoo cannot be downloaded on this"

@@ -2,8 +2,8 @@
 # Managed by onprem.odoo_hipaa (role backup). GPL-3.0-or-later.
 """Encrypted backups of Odoo with restic, and restore drills that prove them.
 
-    odoo_hipaa_backup.py [--config FILE] backup   # db dump + filestore + config, copy, retention
-    odoo_hipaa_backup.py [--config FILE] check    # restic check (with a read-data subset)
+    odoo_hipaa_backup.py [--config FILE] backup   # db dump + filestore + config, copy, forget (retention)
+    odoo_hipaa_backup.py [--config FILE] check    # prune, then restic check (with a read-data subset)
     odoo_hipaa_backup.py [--config FILE] drill    # restore the latest run to scratch and compare
     odoo_hipaa_backup.py [--config FILE] restore --database NAME [--run RUN] [--repository NAME]
                                                    [--filestore-target DIR] [--owner USER]
@@ -316,9 +316,10 @@ def job_backup(cfg: dict) -> dict:
                                  if primary.repo.get("sftp_command") else []))
         log(f"run {run} copied to {repo['name']} ({repo['url']})")
 
-    # 5. Retention on every repository.
+    # 5. Retention on every repository: forget here (cheap); the data of
+    #    forgotten snapshots is pruned by the weekly check job.
     for repo in cfg["repositories"]:
-        Restic(cfg, repo).run(["forget", "--prune", "--tag", TAG, "--host", cfg["host"],
+        Restic(cfg, repo).run(["forget", "--tag", TAG, "--host", cfg["host"],
                                "--group-by", "host,paths"] + retention_args(cfg["retention"]))
 
     result = {"result": "ok", "run": run, "time": manifest["time"], "dump_bytes": size,
@@ -333,6 +334,7 @@ def job_check(cfg: dict) -> dict:
     for repo in cfg["repositories"]:
         r = Restic(cfg, repo)
         r.run(["unlock"])
+        r.run(["prune"])  # drop the data of snapshots forgotten by the nightly retention
         args = ["check"]
         if cfg.get("check_read_data_subset"):
             args.append("--read-data-subset=" + cfg["check_read_data_subset"])

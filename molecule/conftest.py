@@ -108,3 +108,22 @@ def fingerprint(host, paths: list[str], commands: list[str] = ()) -> dict[str, s
 @pytest.fixture(name="fingerprint", scope="session")
 def fingerprint_fixture():
     return fingerprint
+
+
+@pytest.fixture(scope="session")
+def assert_refused():
+    """assert_refused(host, role, extra_vars, message, files, commands=()):
+    the role, run again on host with one bad input, fails with message,
+    reports no change, and leaves files and command outputs identical."""
+
+    def check(host_name: str, role: str, extra_vars: dict, message: str,
+              files: list[str], commands: list[str] = ()) -> None:
+        host = _podman_host(host_name)
+        before = fingerprint(host, files, commands)
+        run = run_role(host_name, role, extra_vars)
+        assert run.rc != 0, run.output[-3000:]
+        assert message in " ".join(run.output.split()), run.output[-3000:]
+        assert run.changed(host_name) == 0
+        assert fingerprint(host, files, commands) == before
+
+    return check

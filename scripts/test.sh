@@ -29,10 +29,12 @@ collection_build() {
   ansible-galaxy collection build --force --output-path "$out" . &&
   ansible-galaxy collection install --force --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server lab_pki; do
+  for role in postgresql nginx backup backup_server lab_pki evidence; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t module onprem.odoo_hipaa.hipaa_evidence >/dev/null &&
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/verify.yml &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/site.yml &&
   rm -rf "$out"
 }
@@ -41,14 +43,49 @@ if [ $# -eq 0 ]; then
   step "ansible-lint (production profile)" ansible-lint
   step "collection build and install" collection_build
   step "unit tests" pytest -q tests/unit
-  mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2)
+  # longest first, so the short ones fill in beside them
+  mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2 |
+    awk 'BEGIN { n = split("luks site backup postgresql odoo log_shipping baseline nginx", o, " ")
+                 for (i = 1; i <= n; i++) rank[o[i]] = i }
+         { print (($0 in rank) ? rank[$0] : 99), $0 }' | sort -n | cut -d' ' -f2)
 else
   scenarios=("$@")
 fi
 
+# Molecule scenarios run side by side (ODOO_HIPAA_TEST_JOBS, default 2): much
+# of a converge waits on apt and systemd, so two at a time on 2 cores finish
+# sooner than one after another. Each scenario has its own hosts and network.
+# Its output goes to reports/ci/molecule-<scenario>.log and is printed whole
+# when it ends, so logs do not interleave.
+jobs=${ODOO_HIPAA_TEST_JOBS:-2}
+logdir=reports/ci; mkdir -p "$logdir"
+declare -A pid_of=() start_of=()
+finish() {  # finish PID RC: report the scenario that PID ran
+  local p=$1 rc=$2 s
+  for s in "${!pid_of[@]}"; do [ "${pid_of[$s]}" = "$p" ] && break; done
+  printf '\n==> [%s] molecule scenario %s (log %s)\n' "$(date +%H:%M:%S)" "$s" "$logdir/molecule-$s.log"
+  cat "$logdir/molecule-$s.log"
+  if [ $rc -eq 0 ]; then
+    passed=$((passed + 1)); printf '==> molecule scenario %s: ok (%ss)\n' "$s" $((SECONDS - start_of[$s]))
+  else
+    failed=$((failed + 1)); failures+=("molecule scenario $s")
+    printf '==> molecule scenario %s: FAILED (%ss)\n' "$s" $((SECONDS - start_of[$s]))
+  fi
+  unset "pid_of[$s]"
+}
+wait_one() {  # wait for any running scenario to end and report it
+  local p rc
+  wait -n -p p "${pid_of[@]}"; rc=$?
+  finish "$p" "$rc"
+}
 for s in "${scenarios[@]}"; do
-  step "molecule scenario $s" molecule test -s "$s"
+  [ ${#pid_of[@]} -lt "$jobs" ] || wait_one
+  printf '\n==> [%s] molecule scenario %s started\n' "$(date +%H:%M:%S)" "$s"
+  start_of[$s]=$SECONDS
+  molecule test -s "$s" >"$logdir/molecule-$s.log" 2>&1 &
+  pid_of[$s]=$!
 done
+while [ ${#pid_of[@]} -gt 0 ]; do wait_one; done
 
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"

@@ -1,0 +1,208 @@
+"""Unit tests for the evidence module's judgements (plugins/modules/hipaa_evidence.py):
+a control passes only on the right observation and fails on the drifted one."""
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import pathlib
+import ssl
+
+import pytest
+
+_PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "modules" / "hipaa_evidence.py"
+_spec = importlib.util.spec_from_file_location("hipaa_evidence", _PATH)
+ev = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ev)
+
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
+
+
+def make_ctx(outputs=None, files=None, settings=None, tls=None, http=None, stats=None):
+    """A Context whose commands, files, TLS handshakes and HTTP answers are given."""
+    outputs = outputs or {}
+
+    def run(argv):
+        for key, value in outputs.items():
+            if " ".join(argv).startswith(key):
+                return value if isinstance(value, tuple) else (0, value, "")
+        return 127, "", "not found: " + " ".join(argv)
+
+    def stat_file(path):
+        if path not in (stats or {}):
+            raise OSError(path)
+        return os.stat_result((stats[path][1], 0, 0, 1, stats[path][0], 0, 0, 0, 0, 0))
+
+    return ev.Context(run, settings or {}, now=NOW, read=lambda p: (files or {}).get(p),
+                      tls_probe=tls, http_get=http, stat_file=stat_file)
+
+
+def one(ctx, check, waivers=()):
+    [row] = ev.evaluate(ctx, [check], waivers)
+    return row
+
+
+SS = """LISTEN 0 511 0.0.0.0:443 0.0.0.0:* users:(("nginx",pid=10,fd=6))
+LISTEN 0 511 [::]:80 [::]:* users:(("nginx",pid=10,fd=7))
+LISTEN 0 128 127.0.0.1:8069 0.0.0.0:* users:(("odoo-bin",pid=20,fd=3))
+LISTEN 0 128 127.0.0.1:8072 0.0.0.0:* users:(("odoo-bin",pid=20,fd=4))
+"""
+
+
+def test_listeners_pass_and_an_unexpected_public_port_fails():
+    settings = {"public_listeners": ["443/nginx", "80/nginx", "22/sshd"]}
+    assert one(make_ctx({"ss": SS}, settings=settings), "listeners")["status"] == "pass"
+    rogue = SS + 'LISTEN 0 244 0.0.0.0:5432 0.0.0.0:* users:(("postgres",pid=30,fd=5))\n'
+    row = one(make_ctx({"ss": rogue}, settings=settings), "listeners")
+    assert row["status"] == "fail" and row["observed"]["unexpected"] == ["5432/postgres"]
+
+
+def test_odoo_on_all_interfaces_fails_loopback_check():
+    assert one(make_ctx({"ss": SS}), "odoo_loopback")["status"] == "pass"
+    public = SS.replace("127.0.0.1:8069", "0.0.0.0:8069")
+    assert one(make_ctx({"ss": public}), "odoo_loopback")["status"] == "fail"
+    assert one(make_ctx({"ss": SS.replace("8072", "9999")}), "odoo_loopback")["status"] == "fail"
+
+
+@pytest.mark.parametrize("value,tcp,status", [
+    ("", False, "pass"), ("*", False, "fail"), ("10.0.0.5", False, "fail"),
+    ("10.0.0.5", True, "pass"), ("*", True, "fail"),
+])
+def test_pg_listen(value, tcp, status):
+    ctx = make_ctx({"runuser": "listen_addresses\t%s\npassword_encryption\tscram-sha-256\n" % value},
+                   settings={"postgresql_tcp": tcp})
+    assert one(ctx, "pg_listen")["status"] == status
+
+
+def test_pg_hba_rejects_trust_md5_and_plain_host():
+    good = "1\tlocal\tpeer\t\n2\thostssl\tcert\t\n3\thost\treject\t\n"
+    assert one(make_ctx({"runuser": good}), "pg_hba")["status"] == "pass"
+    for bad in ("1\tlocal\ttrust\t\n", "1\thostssl\tmd5\t\n", "1\thost\tscram-sha-256\t\n"):
+        assert one(make_ctx({"runuser": bad}), "pg_hba")["status"] == "fail"
+
+
+def test_psql_error_is_a_failed_control_not_a_crash():
+    row = one(make_ctx({"runuser": (2, "", "could not connect")}), "pg_scram")
+    assert row["status"] == "fail" and "could not connect" in row["observed"]
+
+
+def _headers(hsts):
+    def http(scheme, host, port, name, path):
+        if path == "/web/database/manager":
+            return 403, []
+        if scheme == "http":
+            return 301, [("Location", "https://%s/web/login" % name)]
+        h = [("Set-Cookie", "session_id=abc; HttpOnly; Path=/; Secure; SameSite=Lax")]
+        return 200, h + ([("Strict-Transport-Security", hsts)] if hsts else [])
+    return http
+
+
+@pytest.mark.parametrize("hsts,status", [
+    ("max-age=63072000; includeSubDomains", "pass"),
+    ("max-age=600; includeSubDomains", "fail"),
+    ("max-age=63072000", "fail"),
+    (None, "fail"),
+])
+def test_hsts(hsts, status):
+    assert one(make_ctx(http=_headers(hsts)), "hsts")["status"] == status
+
+
+def test_cookie_redirect_and_database_manager():
+    ctx = make_ctx(http=_headers("max-age=63072000; includeSubDomains"))
+    assert [one(ctx, c)["status"] for c in ("cookie_flags", "http_redirect", "db_manager_blocked")] == ["pass"] * 3
+
+    def insecure(scheme, host, port, name, path):
+        return 200, [("Set-Cookie", "session_id=abc; HttpOnly; Path=/")]
+    assert one(make_ctx(http=insecure), "cookie_flags")["status"] == "fail"
+    assert one(make_ctx(http=insecure), "db_manager_blocked")["status"] == "fail"
+
+
+def test_tls_protocols_and_weak_ciphers():
+    def modern(host, port, name, version, ciphers=None):
+        if version < ssl.TLSVersion.TLSv1_2 or (ciphers and "AES128-SHA" in ciphers):
+            return False, "SSLError: handshake failure"
+        return True, "%s ECDHE-RSA-AES128-GCM-SHA256" % version.name
+    assert one(make_ctx(tls=modern), "tls_protocols")["status"] == "pass"
+    assert one(make_ctx(tls=modern), "tls_weak_cipher")["status"] == "pass"
+
+    def legacy(host, port, name, version, ciphers=None):
+        return True, "%s AES128-SHA" % version.name
+    assert one(make_ctx(tls=legacy), "tls_protocols")["status"] == "fail"
+    assert one(make_ctx(tls=legacy), "tls_weak_cipher")["status"] == "fail"
+
+
+def test_backup_age_and_drill():
+    state = "/var/lib/odoo-hipaa-backup"
+    fresh = json.dumps({"result": "ok", "time": "2026-11-22T01:30:00+00:00"})
+    stale = json.dumps({"result": "ok", "time": "2026-11-20T01:30:00+00:00"})
+    assert one(make_ctx(files={state + "/last-backup.json": fresh}), "backup_recent")["status"] == "pass"
+    assert one(make_ctx(files={state + "/last-backup.json": stale}), "backup_recent")["status"] == "fail"
+    assert one(make_ctx(), "backup_recent")["status"] == "fail"
+    drill = json.dumps({"result": "ok", "time": "2026-11-20T06:00:00+00:00", "rows_restored": 10, "rto_seconds": 3})
+    timers = {"systemctl is-active": "active\n", "systemctl is-enabled": "enabled\n"}
+    assert one(make_ctx(timers, files={state + "/drill/last.json": drill}), "restore_drill")["status"] == "pass"
+    failed = drill.replace('"ok"', '"mismatch"')
+    assert one(make_ctx(timers, files={state + "/drill/last.json": failed}), "restore_drill")["status"] == "fail"
+
+
+def test_password_file_mode():
+    path = "/etc/odoo-hipaa-backup/restic.pass"
+    assert one(make_ctx(stats={path: (0, 0o100600)}), "backup_password_file")["status"] == "pass"
+    assert one(make_ctx(stats={path: (0, 0o100644)}), "backup_password_file")["status"] == "fail"
+
+
+def test_odoo_conf_and_master_password():
+    conf = ("[options]\nadmin_passwd = $pbkdf2-sha512$600000$c2FsdA$aGFzaA\nlist_db = False\n"
+            "proxy_mode = True\nhttp_interface = 127.0.0.1\n")
+    stats = {"/etc/odoo/odoo.conf": (0, 0o100640)}
+    ctx = make_ctx(files={"/etc/odoo/odoo.conf": conf}, stats=stats)
+    assert one(ctx, "odoo_conf")["status"] == "pass"
+    assert one(ctx, "odoo_master_password")["status"] == "pass"
+    weak = conf.replace("600000", "29000").replace("list_db = False", "list_db = True")
+    ctx = make_ctx(files={"/etc/odoo/odoo.conf": weak}, stats=stats)
+    assert one(ctx, "odoo_conf")["status"] == "fail"
+    assert one(ctx, "odoo_master_password")["status"] == "fail"
+    plain = make_ctx(files={"/etc/odoo/odoo.conf": conf.replace("$pbkdf2-sha512$600000$c2FsdA$aGFzaA", "admin")})
+    assert one(plain, "odoo_master_password")["status"] == "fail"
+
+
+def test_luks_volume_checks_luksdump():
+    outputs = {
+        "findmnt": "/dev/mapper/pgdata\n",
+        "lsblk": "crypt /dev/mapper/pgdata\ndisk /dev/vdb\n",
+        "cryptsetup luksDump": "LUKS header information\nVersion:       \t2\nData segments:\n  0: crypt\n"
+                               "\tcipher: aes-xts-plain64\nKeyslots:\n  0: luks2\n\tKey:        512 bits\n"
+                               "\tCipher key: 512 bits\n\tPBKDF:      argon2id\n",
+    }
+    settings = {"encrypted_paths": ["/var/lib/postgresql"]}
+    assert one(make_ctx(outputs, settings=settings), "luks_volumes")["status"] == "pass"
+    luks1 = dict(outputs, **{"cryptsetup luksDump": outputs["cryptsetup luksDump"].replace("\t2\n", "\t1\n")})
+    assert one(make_ctx(luks1, settings=settings), "luks_volumes")["status"] == "fail"
+    overlay = {"findmnt": "overlay\n"}
+    row = one(make_ctx(overlay, settings=settings), "luks_volumes")
+    assert row["status"] == "fail" and "not on a dm-crypt volume" in row["observed"]["/var/lib/postgresql"]
+
+
+def test_waiver_turns_a_failure_into_waived_with_its_reason_but_not_a_pass():
+    overlay = {"findmnt": "overlay\n"}
+    settings = {"encrypted_paths": ["/var/lib/odoo"]}
+    row = one(make_ctx(overlay, settings=settings), "luks_volumes",
+              [{"check": "luks_volumes", "reason": "lab container"}])
+    assert row["status"] == "waived" and row["waiver"] == "lab container"
+
+
+def test_sshd_and_nftables():
+    sshd = ("permitrootlogin no\npasswordauthentication no\nkbdinteractiveauthentication no\n"
+            "pubkeyauthentication yes\nallowgroups sshusers\n")
+    assert one(make_ctx({"sshd -T": sshd}), "sshd")["status"] == "pass"
+    assert one(make_ctx({"sshd -T": sshd.replace("passwordauthentication no", "passwordauthentication yes")}),
+               "sshd")["status"] == "fail"
+    ruleset = {"nftables": [{"chain": {"family": "inet", "name": "input", "hook": "input", "policy": "drop"}}]}
+    assert one(make_ctx({"nft": json.dumps(ruleset)}), "nftables")["status"] == "pass"
+    ruleset["nftables"][0]["chain"]["policy"] = "accept"
+    assert one(make_ctx({"nft": json.dumps(ruleset)}), "nftables")["status"] == "fail"
+
+
+def test_every_check_belongs_to_a_known_control():
+    assert all(control in ev.CONTROLS for control, _, _ in ev.CHECKS.values())
+    assert set(ev.CONTROLS) == {c for c, _, _ in ev.CHECKS.values()}

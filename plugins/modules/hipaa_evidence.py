@@ -693,9 +693,9 @@ def evaluate(ctx, checks, waivers=()):
         try:
             passed, observed, expected = fn(ctx)
         except Fail as exc:
-            passed, observed, expected = False, "no proof: %s" % exc, ""
+            passed, observed, expected = False, "no proof: %s" % exc, title
         except Exception as exc:  # a broken probe is a failed control, never a crash
-            passed, observed, expected = False, "no proof: %s: %s" % (exc.__class__.__name__, exc), ""
+            passed, observed, expected = False, "no proof: %s: %s" % (exc.__class__.__name__, exc), title
         status = "pass" if passed else ("waived" if name in waived else "fail")
         row = {"control": control, "citation": citation, "control_title": control_title, "check": name,
                "title": title, "status": status, "observed": observed, "expected": expected,

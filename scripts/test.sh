@@ -29,10 +29,11 @@ collection_build() {
   ansible-galaxy collection build --force --output-path "$out" . &&
   ansible-galaxy collection install --force --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server lab_pki evidence; do
+  for role in postgresql nginx backup backup_server lab_pki evidence odoo; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.odoo_admin_passwd >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t module onprem.odoo_hipaa.hipaa_evidence >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/verify.yml &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/site.yml &&

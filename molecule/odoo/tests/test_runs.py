@@ -1,0 +1,67 @@
+"""The role run again: bad input is refused before any change, with a
+message that says what is allowed; good input changes nothing (the master
+password hash is kept despite its random salt); --check passes."""
+
+import re
+
+import pytest
+
+WATCHED_FILES = ["/etc/odoo/odoo.conf", "/etc/systemd/system/odoo.service", "/usr/local/sbin/odoo-hipaa-odoo-checkconf"]
+WATCHED_COMMANDS = [
+    "systemctl show -p MainPID --value odoo.service",
+    "find /opt/odoo /etc/odoo /var/lib/odoo -printf '%p %m %u %l\\n' | sort",
+    "getent passwd odoo",
+]
+PASSWORD = {"odoo_admin_password": "{{ odoo_lab_admin_password }}"}
+
+REFUSED = {
+    "idle timeout of an hour without a waiver": (
+        "odoo-d12", dict(PASSWORD, odoo_session_idle_timeout=3600),
+        "odoo_session_idle_timeout is 3600 s; more than 900 s needs odoo_session_idle_timeout_waiver",
+    ),
+    "Odoo 19.0 on Debian 12": (
+        "odoo-d12", dict(PASSWORD, odoo_version="19.0"),
+        "Odoo 19.0 is not supported on Debian 12. Supported pairs: 17.0 on Debian 12; 18.0 on Debian 12 and 13; 19.0 on Debian 13.",
+    ),
+    "Odoo 17.0 on Debian 13": (
+        "odoo-d13", dict(PASSWORD, odoo_version="17.0"),
+        "Odoo 17.0 is not supported on Debian 13.",
+    ),
+    "no master password": (
+        "odoo-d13", {},
+        "missing required arguments: odoo_admin_password",
+    ),
+    "an unknown series": (
+        "odoo-d13", dict(PASSWORD, odoo_version="16.0"),
+        "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 16.0",
+    ),
+    "Odoo on every interface": (
+        "odoo-d13", dict(PASSWORD, odoo_http_interface="0.0.0.0"),
+        "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_bad_input_is_refused_and_changes_nothing(case, assert_refused):
+    host, extra_vars, message = REFUSED[case]
+    assert_refused(host, "odoo", extra_vars, message, WATCHED_FILES, WATCHED_COMMANDS)
+
+
+def _admin_passwd(host):
+    return re.search(r"^admin_passwd = (\S+)$", host.file("/etc/odoo/odoo.conf").content_string, re.M).group(1)
+
+
+def test_a_second_run_keeps_the_hash_and_changes_nothing(role_runner, lab_host, fingerprint):
+    host = lab_host("odoo-d12")
+    before = fingerprint(host, WATCHED_FILES, WATCHED_COMMANDS)
+    stored = _admin_passwd(host)
+    run = role_runner("odoo-d12", "odoo", PASSWORD)
+    assert run.rc == 0 and run.changed("odoo-d12") == 0, run.output[-3000:]
+    assert _admin_passwd(host) == stored
+    assert fingerprint(host, WATCHED_FILES, WATCHED_COMMANDS) == before
+
+
+def test_check_mode_passes_on_a_converged_host(role_runner):
+    run = role_runner("odoo-d13", "odoo", PASSWORD, check=True)
+    assert run.rc == 0 and run.changed("odoo-d13") == 0, run.output[-3000:]

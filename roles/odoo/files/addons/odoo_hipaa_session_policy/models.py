@@ -1,0 +1,128 @@
+# Copyright: onprem.odoo_hipaa contributors
+# License: GPL-3.0-or-later (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Odoo glue: where the session-limit decisions (session_policy.py) are
+applied. Every hook runs before the request executes as the session's user.
+
+- ir.http._authenticate(endpoint): Odoo 17/18/19 call it for every routed
+  request after the session is loaded and before _pre_dispatch and the route;
+- ir.http._serve_fallback(): paths no route matches (attachments by URL,
+  website pages) are served without _authenticate, so they are checked too;
+- ir.websocket._authenticate(): each websocket message; never activity.
+"""
+
+import inspect
+import logging
+import time
+
+from odoo import api, models
+from odoo.addons.bus.models import ir_websocket as bus_ir_websocket
+from odoo.addons.bus.websocket import wsrequest
+from odoo.http import SessionExpiredException, request
+
+from . import session_policy as policy
+
+_logger = logging.getLogger("odoo.addons.odoo_hipaa_session_policy")
+
+
+def _limits(env):
+    params = env["ir.config_parameter"].sudo()
+    return policy.limits(params.get_param(policy.PARAM_IDLE), params.get_param(policy.PARAM_ABSOLUTE))
+
+
+def _client_ip(req):
+    httprequest = getattr(req, "httprequest", None)
+    return getattr(httprequest, "remote_addr", None) or "unknown (websocket)"
+
+
+def expire_if_needed(req, path, passive=False):
+    """End req.session when it is idle or too old; record activity otherwise.
+
+    Returns True when the session was ended (the caller then makes sure the
+    request does not run as the user). Runs before the route executes.
+    """
+    session = req.session
+    uid = session.uid
+    if uid is None:
+        return False
+    kind = policy.route_kind(path)
+    if passive and kind == "active":
+        kind = "passive"
+    now = time.time()
+    idle, absolute = _limits(req.env)
+    verdict, updates = policy.decide(session, uid, now, idle, absolute, kind)
+    if verdict == policy.CONTINUE:
+        if updates:
+            session.update(updates)
+        return False
+    # §164.312(a)(2)(iii), §164.312(b): every forced logoff is logged.
+    _logger.warning(
+        "HIPAA session limit: session of login %s (uid %s) from %s ended before %s ran: %s "
+        "(idle limit %d s, absolute limit %d s)",
+        session.get("login"), uid, _client_ip(req), path,
+        policy.describe(verdict, session, now), idle, absolute,
+    )
+    session.logout(keep_db=True)
+    return True
+
+
+def drop_user(req):
+    """After a forced logout: the rest of the request runs as nobody, as in
+    Odoo's own ir.http._authenticate after a failed session check."""
+    req.env = api.Environment(req.env.cr, None, req.session.context)
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    # Odoo 17/18/19 call ir.http._authenticate(endpoint) for every routed
+    # request after the session is loaded and before _pre_dispatch and the
+    # route itself; the session is checked first, so a stale session never
+    # reaches _auth_method_user as a user (auth="user" routes then raise
+    # SessionExpiredException: login page or a session-expired RPC error).
+    @classmethod
+    def _authenticate(cls, endpoint):
+        if expire_if_needed(request, request.httprequest.path):
+            drop_user(request)
+        return super()._authenticate(endpoint)
+
+    # Paths no route matches (attachments by URL, website pages) are served
+    # by _serve_fallback without _authenticate: check them here too.
+    @classmethod
+    def _serve_fallback(cls, *args, **kwargs):
+        if expire_if_needed(request, request.httprequest.path):
+            drop_user(request)
+        return super()._serve_fallback(*args, **kwargs)
+
+
+def _parent_is_classmethod():
+    # ir.websocket._authenticate is a classmethod in 17.0/18.0 and may be an
+    # instance method in later series; follow whichever the bus module has.
+    for value in vars(bus_ir_websocket).values():
+        if inspect.isclass(value) and getattr(value, "_name", None) == "ir.websocket":
+            return isinstance(inspect.getattr_static(value, "_authenticate", None), classmethod)
+    return True
+
+
+def _check():
+    if expire_if_needed(wsrequest, "/websocket", passive=True):
+        raise SessionExpiredException("Session expired (HIPAA session limit)")
+
+
+if _parent_is_classmethod():
+
+    class IrWebsocket(models.AbstractModel):
+        _inherit = "ir.websocket"
+
+        @classmethod
+        def _authenticate(cls):
+            _check()
+            return super()._authenticate()
+
+else:
+
+    class IrWebsocket(models.AbstractModel):  # noqa: F811 (one of the two is defined)
+        _inherit = "ir.websocket"
+
+        def _authenticate(self):
+            _check()
+            return super()._authenticate()

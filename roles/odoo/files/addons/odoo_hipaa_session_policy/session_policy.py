@@ -1,0 +1,145 @@
+# Copyright: onprem.odoo_hipaa contributors
+# License: GPL-3.0-or-later (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Session-limit decisions, kept free of any Odoo import so that unit tests
+cover them without Odoo (tests/unit/test_session_policy.py).
+
+HIPAA §164.312(a)(2)(iii) automatic logoff: a session idle longer than the
+idle timeout, or older than the absolute lifetime, is ended before the request
+that arrives on it runs as the user.
+
+The Odoo glue (models.py, __init__.py) only
+reads the session, calls decide() and acts on the answer.
+"""
+
+import re
+
+# Keys this module stores in the Odoo session (a JSON-serialisable dict).
+KEY_UID = "odoo_hipaa_uid"
+KEY_LOGIN_AT = "odoo_hipaa_login_at"
+KEY_ACTIVE_AT = "odoo_hipaa_active_at"
+
+# ir.config_parameter names and the defaults used when a parameter is missing
+# or unreadable (the safe values of the role's defaults).
+PARAM_IDLE = "odoo_hipaa.session_idle_timeout"
+PARAM_ABSOLUTE = "odoo_hipaa.session_absolute_lifetime"
+DEFAULT_IDLE = 600
+DEFAULT_ABSOLUTE = 28800
+# A value outside these bounds is a mistake (or tampering): use the default.
+MIN_SECONDS = 60
+MAX_IDLE = 86400
+MAX_ABSOLUTE = 7 * 86400
+
+# The last-activity time is written to the session only when it moved by at
+# least this much, so that a burst of RPC calls does not rewrite the session
+# file each time. It can only shorten the idle window, never lengthen it.
+TOUCH_GRANULARITY = 5
+
+# Routes that neither are checked nor count as activity: they never run as the
+# user and must answer without a session (load balancer probe, static files).
+_EXEMPT = re.compile(
+    r"^/(?:web/health$"
+    r"|web/static/"
+    r"|web/assets/"
+    r"|[A-Za-z0-9_]+/static/"
+    r"|favicon\.ico$)"
+)
+# Routes that are checked (an expired session is ended there too) but do not
+# count as user activity: the bus/websocket traffic a browser tab sends on its
+# own, and the login page itself (a visit to it is not work done in a session).
+_PASSIVE = re.compile(
+    r"^/(?:websocket(?:/|$)"
+    r"|longpolling/"
+    r"|bus/"
+    r"|calendar/notify$"
+    r"|web/login$"
+    r"|web/login/totp$)"
+)
+
+CONTINUE = "continue"
+EXPIRED_IDLE = "idle"
+EXPIRED_ABSOLUTE = "absolute"
+
+
+def route_kind(path):
+    """'exempt', 'passive' or 'active' for a request path."""
+    path = path or "/"
+    if _EXEMPT.match(path):
+        return "exempt"
+    if _PASSIVE.match(path):
+        return "passive"
+    return "active"
+
+
+def _as_seconds(value, default, upper):
+    try:
+        seconds = int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+    if seconds < MIN_SECONDS or seconds > upper:
+        return default
+    return seconds
+
+
+def limits(idle_value, absolute_value):
+    """(idle, absolute) in seconds from raw ir.config_parameter values
+    (strings or None); a missing or out-of-range value gives the default."""
+    return (
+        _as_seconds(idle_value, DEFAULT_IDLE, MAX_IDLE),
+        _as_seconds(absolute_value, DEFAULT_ABSOLUTE, MAX_ABSOLUTE),
+    )
+
+
+def _number(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
+
+
+def decide(state, uid, now, idle, absolute, kind="active"):
+    """Decide what to do with a request on a session.
+
+    state: the session's dict (or any mapping) holding the keys above.
+    uid: the session's user id (None when nobody is logged in).
+    now: current time (seconds since the epoch).
+    Returns (verdict, updates): verdict is CONTINUE, EXPIRED_IDLE or
+    EXPIRED_ABSOLUTE; updates is a dict of keys to write into the session
+    (empty when nothing needs writing).
+    """
+    if uid is None or kind == "exempt":
+        return CONTINUE, {}
+    login_at = _number(state.get(KEY_LOGIN_AT))
+    active_at = _number(state.get(KEY_ACTIVE_AT))
+    if state.get(KEY_UID) != uid or login_at is None or active_at is None:
+        # A session we have not stamped (the login happened through a path
+        # that did not stamp it, the addon was just installed, or another user
+        # logged in on this session): its clock starts now.
+        return CONTINUE, stamp(uid, now)
+    # A clock in the future (time went backwards, a tampered store) is not
+    # trusted to extend a session: treat it as stale.
+    if login_at > now + 60 or active_at > now + 60:
+        return EXPIRED_ABSOLUTE, {}
+    if now - login_at >= absolute:
+        return EXPIRED_ABSOLUTE, {}
+    if now - active_at >= idle:
+        return EXPIRED_IDLE, {}
+    if kind == "active" and now - active_at >= TOUCH_GRANULARITY:
+        return CONTINUE, {KEY_ACTIVE_AT: now}
+    return CONTINUE, {}
+
+
+def stamp(uid, now):
+    """The keys written when a user logs in."""
+    return {KEY_UID: uid, KEY_LOGIN_AT: now, KEY_ACTIVE_AT: now}
+
+
+def describe(verdict, state, now):
+    """A short human-readable reason for the log line."""
+    if verdict == EXPIRED_IDLE:
+        active_at = _number(state.get(KEY_ACTIVE_AT)) or now
+        return "idle for %d s" % int(now - active_at)
+    if verdict == EXPIRED_ABSOLUTE:
+        login_at = _number(state.get(KEY_LOGIN_AT)) or now
+        return "logged in %d s ago" % int(now - login_at)
+    return "active"

@@ -605,13 +605,20 @@ def check_auditd_rules(ctx):
 
 
 def check_aide(ctx):
-    db = ctx.s("aide_database", "/var/lib/aide/aide.db")
+    conf = ctx.s("aide_config", "/etc/aide/odoo-hipaa.conf")
+    db = ctx.s("aide_database", "/var/lib/aide/odoo-hipaa.db")
     try:
         ctx.stat(db)
     except OSError:
         raise Fail("no AIDE database at %s" % db)
-    ok, observed = _unit_active(ctx, ctx.s("aide_timer", "dailyaidecheck.timer"))
-    return ok, observed + "; database %s present" % db, "baseline present; daily check timer active"
+    timer_ok, timer = _unit_active(ctx, ctx.s("aide_timer", "odoo-hipaa-aide-check.timer"))
+    # aide --check only reads: the baseline is compared, never rewritten.
+    rc, out, err = ctx.run(["aide", "--check", "--config", conf])
+    changed = [line.strip() for line in out.splitlines() if re.match(r"^\s*(changed|added|removed)\s*:", line, re.I)]
+    verdict = {0: "clean"}.get(rc, "differences found (rc %s)" % rc if rc < 14 else "error (rc %s): %s" % (
+        rc, err.strip()[:200]))
+    return timer_ok and rc == 0, {"aide --check": verdict, "differences": changed[:20], "timer": timer}, \
+        "baseline present, aide --check clean, daily check timer active"
 
 
 def check_log_forwarding(ctx):

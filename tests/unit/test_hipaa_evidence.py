@@ -206,3 +206,14 @@ def test_sshd_and_nftables():
 def test_every_check_belongs_to_a_known_control():
     assert all(control in ev.CONTROLS for control, _, _ in ev.CHECKS.values())
     assert set(ev.CONTROLS) == {c for c, _, _ in ev.CHECKS.values()}
+
+
+def test_aide_check_clean_and_drifted():
+    stats = {"/var/lib/aide/odoo-hipaa.db": (0, 0o100600)}
+    timers = {"systemctl is-active": "active\n", "systemctl is-enabled": "enabled\n"}
+    clean = dict(timers, aide=(0, "AIDE found NO differences between database and filesystem.", ""))
+    assert one(make_ctx(clean, stats=stats), "aide")["status"] == "pass"
+    drift = dict(timers, aide=(4, "Summary:\n  Changed entries:\t1\nChanged: /etc/issue.net\n", ""))
+    row = one(make_ctx(drift, stats=stats), "aide")
+    assert row["status"] == "fail" and row["observed"]["differences"] == ["Changed: /etc/issue.net"]
+    assert one(make_ctx(clean), "aide")["status"] == "fail"  # no baseline database

@@ -622,31 +622,40 @@ def check_aide(ctx):
 
 
 def check_log_forwarding(ctx):
-    path = ctx.s("log_shipping_config", "/etc/rsyslog.d/60-odoo-hipaa-forward.conf")
+    path = ctx.s("log_shipping_config", "/etc/rsyslog.conf")
     text = ctx.read(path)
     if text is None:
         raise Fail("%s is missing" % path)
-    flat = re.sub(r"\s+", " ", text)
+    live = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    actions = re.findall(r'action\(\s*type="(?:omrelp|omfwd)"(.*?)\)\s*$', live, re.S | re.M)
+    if not actions:
+        raise Fail("no forwarding action (omrelp/omfwd) in %s" % path)
+    flat = re.sub(r"\s+", " ", actions[0])
     checks = {
-        "TLS driver": re.search(r'StreamDriver(?:\.Name)?="(gtls|ossl)"|tls="on"', flat, re.I),
-        "TLS mode 1": re.search(r'StreamDriverMode="1"|tls="on"', flat, re.I),
-        "peer authenticated": re.search(r'StreamDriverAuthMode="x509/(name|certvalid)"|tls\.authmode="(name|certvalid)"|'
-                                        r'tls\.permittedpeer', flat, re.I),
+        "TLS": re.search(r'\btls="on"|StreamDriverMode="1"', flat, re.I),
+        "peer authenticated by name": re.search(r'tls\.authmode="name"|StreamDriverAuthMode="x509/name"', flat, re.I),
         "disk-assisted queue": re.search(r'queue\.filename="[^"]+"', flat, re.I),
         "queue saved on shutdown": re.search(r'queue\.saveOnShutdown="on"', flat, re.I),
+        "retried without end": not re.search(r'action\.resumeRetryCount="(?!-1")', flat, re.I),
     }
+    target = re.search(r'target="([^"]+)"', flat)
     missing = [k for k, m in checks.items() if not m]
-    return not missing, {"config": path, "missing": missing}, "TLS with peer authentication; disk-assisted queue"
+    return not missing, {"config": path, "target": target.group(1) if target else None, "missing": missing}, \
+        "forwarding over TLS with the aggregator's name checked; disk-assisted queue saved on shutdown"
 
 
 def check_log_retention(ctx):
-    path = ctx.s("log_retention_file", "/etc/odoo-hipaa-log-retention.conf")
+    path = ctx.s("log_retention_file", "/etc/logrotate.d/odoo-hipaa-log-aggregator")
     text = ctx.read(path)
     if text is None:
         raise Fail("%s is missing" % path)
-    m = re.search(r"(?:RETENTION_DAYS|rotate|maxage)\s*=?\s*(\d+)", text)
-    days = int(m.group(1)) if m else 0
-    return days >= 2190, "%s: %s days" % (path, days), ">= 2190 days (6 years)"
+    rotate = re.search(r"^\s*rotate\s+(\d+)", text, re.M)
+    maxage = re.search(r"^\s*maxage\s+(\d+)", text, re.M)
+    days = min(int(m.group(1)) for m in (rotate, maxage)) if rotate and maxage else 0
+    compressed = re.search(r"^\s*compress\b", text, re.M) is not None
+    return days >= 2190, "%s: daily, rotate %s, maxage %s%s" % (
+        path, rotate.group(1) if rotate else "?", maxage.group(1) if maxage else "?",
+        ", compressed" if compressed else ""), ">= 2190 days (6 years)"
 
 
 CHECKS = {

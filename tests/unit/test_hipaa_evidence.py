@@ -217,3 +217,37 @@ def test_aide_check_clean_and_drifted():
     row = one(make_ctx(drift, stats=stats), "aide")
     assert row["status"] == "fail" and row["observed"]["differences"] == ["Changed: /etc/issue.net"]
     assert one(make_ctx(clean), "aide")["status"] == "fail"  # no baseline database
+
+
+RSYSLOG = """main_queue(queue.filename="main" queue.saveOnShutdown="on")
+module(load="omrelp" tls.tlslib="openssl")
+ruleset(name="fwd") {
+  action(type="omrelp" name="to_aggregator"
+         target="logs1" port="2514"
+         tls="on"
+         tls.authmode="name"
+         tls.permittedpeer=["logs1"]
+         queue.type="LinkedList"
+         queue.filename="odoo_hipaa_forward"
+         queue.saveOnShutdown="on"
+         action.resumeRetryCount="-1")
+}
+"""
+
+
+def test_log_forwarding_needs_tls_name_check_and_disk_queue_on_the_action():
+    ok = make_ctx(files={"/etc/rsyslog.conf": RSYSLOG})
+    assert one(ok, "log_forwarding")["status"] == "pass"
+    plain = make_ctx(files={"/etc/rsyslog.conf": RSYSLOG.replace('tls="on"', 'tls="off"')})
+    assert one(plain, "log_forwarding")["observed"]["missing"] == ["TLS"]
+    # the main queue's disk settings do not count for the forwarding action
+    memory = RSYSLOG.replace('         queue.filename="odoo_hipaa_forward"\n', "")
+    assert one(make_ctx(files={"/etc/rsyslog.conf": memory}), "log_forwarding")["status"] == "fail"
+
+
+def test_log_retention_six_years():
+    conf = "/var/log/remote/*/*.log {\n\tdaily\n\trotate 2190\n\tmaxage 2190\n\tcompress\n}\n"
+    path = "/etc/logrotate.d/odoo-hipaa-log-aggregator"
+    assert one(make_ctx(files={path: conf}), "log_retention")["status"] == "pass"
+    short = conf.replace("2190", "365")
+    assert one(make_ctx(files={path: short}), "log_retention")["status"] == "fail"

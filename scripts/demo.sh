@@ -9,12 +9,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 app=odoo-hipaa-lab-app
 net=odoo-hipaa-lab
+# the lab (inventories/lab/hosts.yml): NAME:DEBIAN-SUITE
+hosts=(odoo-hipaa-lab-app:bookworm odoo-hipaa-lab-logs:trixie odoo-hipaa-lab-backup:trixie)
 
 say() { printf '\n==> %s\n' "$*"; }
 
 if [ "${1:-}" = "--destroy" ]; then
   export CONTAINERS_CONF="$root/lab/containers.conf"
-  podman rm -f "$app" >/dev/null 2>&1 || true
+  for spec in "${hosts[@]}"; do podman rm -f "${spec%%:*}" >/dev/null 2>&1 || true; done
   podman network rm "$net" >/dev/null 2>&1 || true
   echo "lab removed"; exit 0
 fi
@@ -24,22 +26,28 @@ scripts/setup.sh
 # shellcheck source=../lab/env.sh
 . lab/env.sh
 
-say "2/5 starting the lab host $app (Debian 12, systemd)"
+say "2/5 starting the lab hosts (systemd containers on the podman network $net)"
 podman network exists "$net" || podman network create "$net" >/dev/null
-if ! podman container exists "$app"; then
-  podman run -d --name "$app" --hostname "$app" --network "$net" \
-    --systemd=always --privileged localhost/odoo-hipaa-bookworm:latest /lib/systemd/systemd >/dev/null
-fi
-podman start "$app" >/dev/null
-for _ in $(seq 30); do
-  state=$(podman exec "$app" systemctl is-system-running 2>/dev/null || true)
-  case "$state" in running|degraded) break ;; esac
-  sleep 1
+for spec in "${hosts[@]}"; do
+  name=${spec%%:*}; suite=${spec##*:}
+  if ! podman container exists "$name"; then
+    podman run -d --name "$name" --hostname "$name" --network "$net" \
+      --systemd=always --privileged "localhost/odoo-hipaa-$suite:latest" /lib/systemd/systemd >/dev/null
+  fi
+  podman start "$name" >/dev/null
 done
-echo "    $app: systemd $state"
+for spec in "${hosts[@]}"; do
+  name=${spec%%:*}
+  for _ in $(seq 60); do
+    state=$(podman exec "$name" systemctl is-system-running 2>/dev/null || true)
+    case "$state" in running|degraded) break ;; esac
+    sleep 1
+  done
+  printf '    %-24s Debian %s, systemd %s\n' "$name" "$([ "${spec##*:}" = bookworm ] && echo 12 || echo 13)" "$state"
+done
 
-say "3/5 lab certificates, then ansible-playbook -i inventories/lab playbooks/site.yml"
-ansible-playbook playbooks/lab_pki.yml
+say "3/5 lab certificates, keys and the stand-in Odoo archive, then ansible-playbook -i inventories/lab playbooks/site.yml"
+ansible-playbook -i inventories/lab playbooks/lab_prepare.yml
 ansible-playbook -i inventories/lab playbooks/site.yml
 
 say "4/5 what the site looks like now (checked from the outside)"
@@ -56,7 +64,7 @@ printf '    %-44s %s\n' \
   "Odoo role superuser / createrole / createdb" "$(pg "SELECT concat_ws(' / ', rolsuper, rolcreaterole, rolcreatedb) FROM pg_roles WHERE rolname = 'odoo'")"
 
 ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$app")
-echo; echo "    nginx at https://$ip/ (the lab CA; Odoo is not installed, so the upstream answers 502):"
+echo; echo "    nginx at https://$ip/ (the lab CA; behind it the TEST DOUBLE of Odoo, see README):"
 python3 -W ignore - "$ip" "$root/.lab/pki/ca.crt" <<'PY'
 import http.client, socket, ssl, sys
 ip, ca = sys.argv[1], sys.argv[2]
@@ -112,8 +120,8 @@ PY
 echo "    HTML report: $(readlink -f "$root/reports/evidence/latest.html")"
 [ "$verify_rc" -eq 0 ] || echo "    verify.yml exited $verify_rc: the FAIL rows above are findings (log: reports/verify-demo.log)"
 echo
-echo "    Not yet in the demo: Odoo itself, LUKS, an off-site backup host and log shipping"
-echo "    (their roles land with their issues). Odoo cannot be downloaded on this"
-echo "    machine; the odoo role's issue provides a clearly named stand-in."
+echo "    Odoo here is the odoo role's TEST DOUBLE (Odoo cannot be downloaded on this"
+echo "    machine): the database-level rows are waived for that reason. The LUKS"
+echo "    volumes are proven in a VM by the Molecule scenario luks, not in these containers."
 echo
 echo "    Look around:  podman exec -it $app bash      Remove:  scripts/demo.sh --destroy"

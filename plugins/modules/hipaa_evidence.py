@@ -614,10 +614,12 @@ def check_aide(ctx):
     timer_ok, timer = _unit_active(ctx, ctx.s("aide_timer", "odoo-hipaa-aide-check.timer"))
     # aide --check only reads: the baseline is compared, never rewritten.
     rc, out, err = ctx.run(["aide", "--check", "--config", conf])
-    changed = [line.strip() for line in out.splitlines() if re.match(r"^\s*(changed|added|removed)\s*:", line, re.I)]
+    changed = [line.strip() for line in out.splitlines() if re.match(r"^[a-z!][^:]{8,}: /", line)]
+    counts = dict((k.lower(), int(v)) for k, v in re.findall(r"^\s*(Added|Removed|Changed) entries:\s*(\d+)", out, re.M))
     verdict = {0: "clean"}.get(rc, "differences found (rc %s)" % rc if rc < 14 else "error (rc %s): %s" % (
         rc, err.strip()[:200]))
-    return timer_ok and rc == 0, {"aide --check": verdict, "differences": changed[:20], "timer": timer}, \
+    return timer_ok and rc == 0, {"aide --check": verdict, "entries": counts, "differences": changed[:20],
+                                  "timer": timer}, \
         "baseline present, aide --check clean, daily check timer active"
 
 

@@ -213,9 +213,12 @@ def test_aide_check_clean_and_drifted():
     timers = {"systemctl is-active": "active\n", "systemctl is-enabled": "enabled\n"}
     clean = dict(timers, aide=(0, "AIDE found NO differences between database and filesystem.", ""))
     assert one(make_ctx(clean, stats=stats), "aide")["status"] == "pass"
-    drift = dict(timers, aide=(4, "Summary:\n  Changed entries:\t1\nChanged: /etc/issue.net\n", ""))
+    drift = dict(timers, aide=(4, "Summary:\n  Added entries:\t0\n  Changed entries:\t1\n\n"
+                                  "f = ... mc..      : /etc/issue.net\nf+++++++++++++++++: /etc/new\n", ""))
     row = one(make_ctx(drift, stats=stats), "aide")
-    assert row["status"] == "fail" and row["observed"]["differences"] == ["Changed: /etc/issue.net"]
+    assert row["status"] == "fail" and row["observed"]["differences"] == ["f = ... mc..      : /etc/issue.net",
+                                                                  "f+++++++++++++++++: /etc/new"]
+    assert row["observed"]["entries"] == {"added": 0, "changed": 1}
     assert one(make_ctx(clean), "aide")["status"] == "fail"  # no baseline database
 
 

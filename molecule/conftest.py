@@ -74,11 +74,34 @@ def _podman_host(name: str):
     return testinfra.get_host(f"podman://{name}")
 
 
+def _is_podman_host(testinfra_host) -> bool:
+    backend = testinfra_host.backend
+    if backend.NAME != "ansible":
+        return False
+    connection = backend.get_variables().get("ansible_connection", "ssh")
+    return connection in ("podman", "containers.podman.podman")
+
+
+def _lab_host(name: str):
+    """testinfra host for a lab host of the scenario's inventory: podman exec
+    for a container, testinfra's own backend (ssh) for anything else."""
+    if "MOLECULE_INVENTORY_FILE" in os.environ:
+        candidate = testinfra.get_host(f"ansible://{name}", ansible_inventory=_inventory_dir())
+        if not _is_podman_host(candidate):
+            return candidate
+    return _podman_host(name)
+
+
 @pytest.fixture(scope="module")
 def host(_testinfra_host):
     """The host under test (selected from the Molecule inventory by testinfra,
-    e.g. testinfra_hosts = ["postgresql_tls"]), reached with podman exec."""
-    return _podman_host(_testinfra_host.backend.host)
+    e.g. testinfra_hosts = ["postgresql_tls"]). Lab containers are reached
+    with podman exec; other hosts (the lab VMs of molecule/luks) with
+    testinfra's own backend, which for an SSH host runs plain ssh commands
+    with the address, port, user and key of the Molecule inventory."""
+    if _is_podman_host(_testinfra_host):
+        return _podman_host(_testinfra_host.backend.host)
+    return _testinfra_host
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +111,7 @@ def lab_host():
 
     def get(name: str):
         if name not in cache:
-            cache[name] = _podman_host(name)
+            cache[name] = _lab_host(name)
         return cache[name]
 
     return get
@@ -118,7 +141,7 @@ def assert_refused():
 
     def check(host_name: str, role: str, extra_vars: dict, message: str,
               files: list[str], commands: list[str] = ()) -> None:
-        host = _podman_host(host_name)
+        host = _lab_host(host_name)
         before = fingerprint(host, files, commands)
         run = run_role(host_name, role, extra_vars)
         assert run.rc != 0, run.output[-3000:]

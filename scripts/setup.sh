@@ -4,7 +4,8 @@
 #   - Debian packages: podman (with runc, netavark, aardvark-dns), mmdebstrap
 #   - a Python venv (.venv) with the pinned tools (requirements-dev.txt + constraints.txt)
 #   - collections/: this collection linked in, so roles resolve as onprem.odoo_hipaa.<role>
-#   - the lab images localhost/odoo-hipaa-{bookworm,trixie}, built from Debian's mirror
+#   - the lab images localhost/odoo-hipaa-{bookworm,trixie}, built from Debian's mirror,
+#     and the Debian 12 VM image for the LUKS scenario (lab/build-vm-image.sh)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -13,7 +14,9 @@ say() { printf '==> %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------
 apt_packages=(podman runc netavark aardvark-dns slirp4netns uidmap fuse-overlayfs
-              mmdebstrap python3-venv ca-certificates)
+              mmdebstrap python3-venv ca-certificates
+              qemu-system-x86 qemu-utils openssh-client   # the LUKS VM (molecule/luks)
+              chromium)                                   # renders the evidence report (molecule/site)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -48,6 +51,7 @@ if [ "${ODOO_HIPAA_SKIP_IMAGES:-0}" != 1 ]; then
   say "building the lab images (cached under ${ODOO_HIPAA_CACHE:-$HOME/.cache/odoo_hipaa})"
   lab/build-image.sh bookworm & b=$!
   lab/build-image.sh trixie & t=$!
-  wait $b; wait $t
+  lab/build-vm-image.sh >/dev/null & v=$!
+  wait $b; wait $t; wait $v
 fi
 say "set-up done"

@@ -29,7 +29,7 @@ collection_build() {
   ansible-galaxy collection build --force --output-path "$out" . &&
   ansible-galaxy collection install --force --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server lab_pki evidence odoo baseline log_shipping; do
+  for role in postgresql nginx backup backup_server lab_pki evidence odoo baseline log_shipping luks; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&

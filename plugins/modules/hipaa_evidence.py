@@ -243,10 +243,16 @@ def _age_hours(ctx, iso):
     return (ctx.now - when).total_seconds() / 3600.0
 
 
-def _json_file(ctx, path):
+def _text(ctx, path, why=""):
+    """The file's text, or a failed proof when it is missing."""
     text = ctx.read(path)
     if text is None:
-        raise Fail("%s is missing (the job never ran here)" % path)
+        raise Fail("%s is missing%s" % (path, why))
+    return text
+
+
+def _json_file(ctx, path):
+    text = _text(ctx, path, " (the job never ran here)")
     try:
         return json.loads(text)
     except ValueError:
@@ -401,9 +407,7 @@ def check_nginx_access_log(ctx):
 
 def check_odoo_conf(ctx):
     path = ctx.s("odoo_config", "/etc/odoo/odoo.conf")
-    text = ctx.read(path)
-    if text is None:
-        raise Fail("%s is missing" % path)
+    text = _text(ctx, path)
     opts = dict((k.strip(), v.strip()) for k, _, v in
                 (line.partition("=") for line in text.splitlines() if "=" in line and not line.lstrip().startswith(("#", ";"))))
     want = {"list_db": "False", "proxy_mode": "True", "http_interface": "127.0.0.1"}
@@ -625,9 +629,7 @@ def check_aide(ctx):
 
 def check_log_forwarding(ctx):
     path = ctx.s("log_shipping_config", "/etc/rsyslog.conf")
-    text = ctx.read(path)
-    if text is None:
-        raise Fail("%s is missing" % path)
+    text = _text(ctx, path)
     live = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     actions = re.findall(r'action\(\s*type="(?:omrelp|omfwd)"(.*?)\)\s*$', live, re.S | re.M)
     if not actions:
@@ -648,9 +650,7 @@ def check_log_forwarding(ctx):
 
 def check_log_retention(ctx):
     path = ctx.s("log_retention_file", "/etc/logrotate.d/odoo-hipaa-log-aggregator")
-    text = ctx.read(path)
-    if text is None:
-        raise Fail("%s is missing" % path)
+    text = _text(ctx, path)
     rotate = re.search(r"^\s*rotate\s+(\d+)", text, re.M)
     maxage = re.search(r"^\s*maxage\s+(\d+)", text, re.M)
     days = min(int(m.group(1)) for m in (rotate, maxage)) if rotate and maxage else 0

@@ -39,6 +39,15 @@ REFUSED = {
         "odoo-d13", dict(PASSWORD, odoo_http_interface="0.0.0.0"),
         "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)",
     ),
+    "a remote database without Odoo's client certificate": (
+        "odoo-d12", dict(PASSWORD, odoo_db_host="db.example.org", odoo_db_ssl_ca_file="/etc/ssl/certs/ca-certificates.crt"),
+        "with odoo_db_ssl_ca_file (the CA of the database server) and Odoo's client certificate",
+    ),
+    "a remote database whose key file is missing": (
+        "odoo-d12", dict(PASSWORD, odoo_db_host="db.example.org", odoo_db_ssl_ca_file="/etc/ssl/certs/ca-certificates.crt",
+                         odoo_db_ssl_cert_file="/etc/ssl/certs/ca-certificates.crt", odoo_db_ssl_key_file="/nonexistent/odoo.key"),
+        "/nonexistent/odoo.key (a TLS file for the remote database) is not a file on the controller.",
+    ),
 }
 
 

@@ -99,6 +99,46 @@ def test_exactly_the_broken_controls_fail(broken_report):
     assert "HIPAA controls failed" in output and "TS-1 hsts site-app" in output
 
 
+def changed_tasks(output: str) -> dict[str, set[str]]:
+    """host -> the task headers that reported 'changed' in a default-callback
+    playbook output (loop items included)."""
+    changed: dict[str, set[str]] = {}
+    for block in re.split(r"^(?=(?:TASK|RUNNING HANDLER) \[)", output, flags=re.M):
+        header = re.match(r"(?:TASK|RUNNING HANDLER) \[(.*)\]", block)
+        if not header:
+            continue
+        for name in re.findall(r"^changed: \[([^\]]+)\]", block, re.M):
+            changed.setdefault(name, set()).add(header.group(1))
+    return changed
+
+
+def test_check_diff_shows_the_drift_and_nothing_else(broken_report, host):
+    """`site.yml --check --diff` on the drifted site (the two hand changes
+    above) reports those two and nothing else: the nginx site file with the
+    HSTS line it would put back, PostgreSQL's ALTER SYSTEM override it would
+    remove; the other hosts have nothing to change. --check changes nothing."""
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    lab_dir = os.environ.get("ODOO_HIPAA_LAB_DIR") or f"{os.environ['MOLECULE_EPHEMERAL_DIRECTORY']}/lab"
+    proc = subprocess.run(
+        ["ansible-playbook", "-i", inventory, str(ROOT / "playbooks" / "site.yml"), "--check", "--diff"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=1800,
+        env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="false", ODOO_HIPAA_LAB_DIR=lab_dir))
+    output = proc.stdout
+    assert proc.returncode == 0, output[-4000:]
+    changed = changed_tasks(output)
+    assert set(changed) == {"site-app"}, changed
+    roles = {task.split(" : ")[0] for task in changed["site-app"]}
+    assert roles == {"onprem.odoo_hipaa.nginx", "onprem.odoo_hipaa.postgresql"}, changed
+    assert "onprem.odoo_hipaa.postgresql : Remove the ALTER SYSTEM overrides of the settings this role owns" \
+        in changed["site-app"]
+    assert re.search(r"^\+.*add_header Strict-Transport-Security", output, re.M), output[-4000:]
+    for name in ("site-logs", "site-backup"):
+        assert re.search(rf"^{name}\s+:.*changed=0 .*failed=0", output, re.M)
+    # nothing was repaired by the check run
+    assert "Strict-Transport-Security" not in host.file("/etc/nginx/conf.d/odoo-hipaa.conf").content_string
+    assert host.check_output("runuser -u postgres -- psql -XAtc 'SHOW password_encryption'") == "md5"
+
+
 def test_html_report_renders_the_tables_in_chromium(broken_report, tmp_path):
     """Headless Chromium (Debian's) loads the report: the DOM it built has the
     summary table with a row per control and the failed cells, and a

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The demo (README): build the lab, converge the site onto it, show what it did.
 #   scripts/demo.sh           build/start the lab and converge it (again)
-#   scripts/demo.sh --destroy remove the lab containers and network
+#   scripts/demo.sh --luks-vm also boot a QEMU VM (Debian 12, TCG) with two empty
+#                             disks, encrypt them with the luks role and prove it:
+#                             luksDump, mounts, a reboot that unlocks them by
+#                             keyfile, the evidence row luks_volumes (containers
+#                             cannot show LUKS). Also: ODOO_HIPAA_DEMO_LUKS_VM=1
+#   scripts/demo.sh --destroy remove the lab containers and network (and the VM)
 # The lab is one application host, a Debian 12 systemd container named
-# odoo-hipaa-lab-app, reached with `podman exec` (inventories/lab).
+# odoo-hipaa-lab-app, reached with `podman exec` (inventories/lab); the LUKS VM
+# is reached over SSH (inventories/lab_vm, state in .lab/vm).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -11,22 +17,39 @@ app=odoo-hipaa-lab-app
 net=odoo-hipaa-lab
 # the lab (inventories/lab/hosts.yml): NAME:DEBIAN-SUITE
 hosts=(odoo-hipaa-lab-app:bookworm odoo-hipaa-lab-logs:trixie odoo-hipaa-lab-backup:trixie)
+# the LUKS VM (inventories/lab_vm): state directory and its empty disks, SERIAL:SIZE
+# (PostgreSQL data, the filestore: inventories/lab_vm/group_vars/db.yml)
+vmdir=$root/.lab/vm
+vm_disks=(odoo-hipaa-data1:256M odoo-hipaa-data2:128M)
 
 say() { printf '\n==> %s\n' "$*"; }
+usage() { sed -n '2,9p' "$0" >&2; exit 2; }
 
-if [ "${1:-}" = "--destroy" ]; then
+destroy=0
+case "${ODOO_HIPAA_DEMO_LUKS_VM:-0}" in 1|true|yes) luks_vm=1 ;; *) luks_vm=0 ;; esac
+for arg in "$@"; do
+  case "$arg" in
+    --destroy) destroy=1 ;;
+    --luks-vm) luks_vm=1 ;;
+    *) usage ;;
+  esac
+done
+
+if [ "$destroy" = 1 ]; then
   export CONTAINERS_CONF="$root/lab/containers.conf"
   for spec in "${hosts[@]}"; do podman rm -f "${spec%%:*}" >/dev/null 2>&1 || true; done
   podman network rm "$net" >/dev/null 2>&1 || true
+  if [ -e "$vmdir" ]; then lab/vm.sh stop "$vmdir"; echo "LUKS VM stopped, its disks deleted"; fi
   echo "lab removed"; exit 0
 fi
+steps=$((luks_vm ? 7 : 5))
 
-say "1/5 set-up (Debian packages, Python venv, lab images)"
+say "1/$steps set-up (Debian packages, Python venv, lab images)"
 scripts/setup.sh
 # shellcheck source=../lab/env.sh
 . lab/env.sh
 
-say "2/5 starting the lab hosts (systemd containers on the podman network $net)"
+say "2/$steps starting the lab hosts (systemd containers on the podman network $net)"
 podman network exists "$net" || podman network create "$net" >/dev/null
 for spec in "${hosts[@]}"; do
   name=${spec%%:*}; suite=${spec##*:}
@@ -46,11 +69,27 @@ for spec in "${hosts[@]}"; do
   printf '    %-24s Debian %s, systemd %s\n' "$name" "$([ "${spec##*:}" = bookworm ] && echo 12 || echo 13)" "$state"
 done
 
-say "3/5 lab certificates, keys and the stand-in Odoo archive, then ansible-playbook -i inventories/lab playbooks/site.yml"
+# --luks-vm: the VM boots now (daemonized QEMU, 30-90 s under TCG) while the
+# containers converge; step 6 waits for it. A VM still running from an earlier
+# run is reused (the luks role keeps volumes that open).
+vm_running() { [ -s "$vmdir/qemu.pid" ] && kill -0 "$(cat "$vmdir/qemu.pid")" 2>/dev/null; }
+if [ "$luks_vm" = 1 ]; then
+  if vm_running; then
+    vm_state="running already (port $(cat "$vmdir/port"))"
+  else
+    # fresh disks: forget the previous VM's facts and recovery passphrase
+    rm -rf "$vmdir/facts" "$vmdir/recovery-passphrase"
+    out=$(lab/vm.sh start "$vmdir" "${vm_disks[@]}" 2>&1) || { echo "$out" >&2; exit 1; }
+    vm_state="booting (QEMU pid $(cat "$vmdir/qemu.pid"), SSH on 127.0.0.1:$(cat "$vmdir/port"))"
+  fi
+  printf '    %-24s Debian 12 QEMU VM (TCG), disks %s: %s\n' odoo-hipaa-lab-vm "${vm_disks[*]}" "$vm_state"
+fi
+
+say "3/$steps lab certificates, keys and the stand-in Odoo archive, then ansible-playbook -i inventories/lab playbooks/site.yml"
 ansible-playbook -i inventories/lab playbooks/lab_prepare.yml
 ansible-playbook -i inventories/lab playbooks/site.yml
 
-say "4/5 what the site looks like now (checked from the outside)"
+say "4/$steps what the site looks like now (checked from the outside)"
 ex() { podman exec "$app" "$@"; }
 pg() { ex runuser -u postgres -- psql -XAtc "$1"; }
 printf '    %-44s %s\n' \
@@ -105,7 +144,7 @@ print("    %-44s %s" % ("restore drill", "%s: %d tables, %d rows restored = %d i
 PY
 printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $(NF-1)}' | xargs)"
 
-say "5/5 the HIPAA evidence report: ansible-playbook -i inventories/lab playbooks/verify.yml (read-only)"
+say "5/$steps the HIPAA evidence report: ansible-playbook -i inventories/lab playbooks/verify.yml (read-only)"
 verify_rc=0
 ansible-playbook -i inventories/lab playbooks/verify.yml >"$root/reports/verify-demo.log" 2>&1 || verify_rc=$?
 python3 - "$root/reports/evidence/latest.json" <<'PY'
@@ -119,9 +158,102 @@ for r in d["controls"]:
 PY
 echo "    HTML report: $(readlink -f "$root/reports/evidence/latest.html")"
 [ "$verify_rc" -eq 0 ] || echo "    verify.yml exited $verify_rc: the FAIL rows above are findings (log: reports/verify-demo.log)"
+if [ "$luks_vm" = 1 ]; then
+  # Ansible against the VM: the luks scenario's settings (molecule/luks/molecule.yml)
+  # that are not inventory variables (inventories/lab_vm/hosts.yml has the rest):
+  # facts gathered once, minimal, and cached, so that the playbooks do not
+  # gather them again under emulation (the luks role only reads the distribution).
+  vm_ansible() {
+    ANSIBLE_CACHE_PLUGIN=jsonfile ANSIBLE_CACHE_PLUGIN_CONNECTION="$vmdir/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=7200 \
+      ANSIBLE_GATHERING=smart "$@"
+  }
+  vm() { lab/vm.sh ssh "$vmdir" "$@"; }
+
+  say "6/$steps the LUKS VM: ansible-playbook -i inventories/lab_vm playbooks/luks.yml (two empty disks, keyfile unlock)"
+  t0=$(date +%s)
+  lab/vm.sh wait "$vmdir" 600
+  echo "    odoo-hipaa-lab-vm answers SSH ($(vm uname -sr))"
+  vm_ansible ansible -i inventories/lab_vm db -m ansible.builtin.setup -a 'gather_subset=!all,min' >/dev/null
+  vm_ansible ansible-playbook -i inventories/lab_vm playbooks/luks.yml
+  echo "    luks role on the VM: $(( $(date +%s) - t0 )) s (TCG emulation, ~11x slower than the host)"
+
+  say "7/$steps the LUKS volumes, checked from the outside: luksDump, mounts, a reboot, the evidence row"
+  # One SSH round trip per look: the volumes of the VM's /etc/crypttab, each
+  # with its header facts (luksDump), its unlock unit and its mount.
+  luks_look() {
+    vm bash -s <<'SH'
+set -u
+grep -Ev '^[[:space:]]*(#|$)' /etc/crypttab | while read -r name dev key _; do
+  dump=$(cryptsetup luksDump "$dev")
+  version=$(awk '/^Version:/ {print $2}' <<<"$dump")
+  cipher=$(awk '/^[[:space:]]+cipher:/ {print $2; exit}' <<<"$dump")
+  bits=$(awk '/Cipher key:/ {print $3; exit}' <<<"$dump")
+  pbkdf=$(awk '/PBKDF:/ {print $2}' <<<"$dump" | sort -u | xargs)
+  memory=$(awk '/Memory:/ {print $2}' <<<"$dump" | sort -u | xargs)
+  slots=$(sed -n '/^Keyslots:/,/^Tokens:/p' <<<"$dump" | grep -cE '^  [0-9]+: luks2')
+  mnt=$(findmnt -n -o TARGET,FSTYPE,OPTIONS "/dev/mapper/$name" | awk '{print $1 " (" $2 ", " $3 ")"}')
+  printf '    %-44s %s\n' "$name: $dev" "" \
+    "  luksDump" "LUKS$version, $cipher, $bits-bit key, PBKDF $pbkdf (memory $memory KiB), $slots keyslots" \
+    "  unlocked by" "systemd-cryptsetup@$name $(systemctl is-active "systemd-cryptsetup@$name"), key $key (crypttab)" \
+    "  mounted" "${mnt:-NOT mounted}"
+done
+SH
+  }
+  luks_look
+  echo "    (PBKDF cost lab-only: 32 MiB, 200 ms, for the emulated CPU; production keeps"
+  echo "    cryptsetup's benchmarked defaults, up to 1 GiB and 2 s: inventories/lab_vm)"
+  # data written now must be there after the reboot
+  proof=$(vm 'head -c 1M /dev/urandom > /srv/postgresql/demo-proof && sync && sha256sum /srv/postgresql/demo-proof')
+  boot_id=$(vm cat /proc/sys/kernel/random/boot_id)
+  echo; echo "    Rebooting the VM (nobody will type a passphrase):"
+  vm systemd-run --quiet --on-active=2 systemctl reboot
+  t0=$(date +%s)
+  while :; do
+    sleep 5
+    lab/vm.sh wait "$vmdir" 600
+    new_id=$(vm cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
+    [ -n "$new_id" ] && [ "$new_id" != "$boot_id" ] && break
+    [ $(( $(date +%s) - t0 )) -lt 600 ] || { echo "    the VM did not come back within 600 s (console: $vmdir/console.log)" >&2; exit 1; }
+  done
+  printf '    %-44s %s\n' "back after" "$(( $(date +%s) - t0 )) s (boot id ${new_id:0:8}, was ${boot_id:0:8})" \
+    "passphrase prompts waiting" "$(vm 'ls /run/systemd/ask-password/ask.* 2>/dev/null | wc -l')" \
+    "data written before the reboot" "$([ "$(vm sha256sum /srv/postgresql/demo-proof)" = "$proof" ] && echo intact || echo CHANGED)"
+  luks_look
+
+  echo; echo "    The evidence check on the VM: ansible-playbook -i inventories/lab_vm playbooks/verify.yml"
+  vm_verify_rc=0
+  vm_ansible ansible-playbook -i inventories/lab_vm playbooks/verify.yml >"$root/reports/verify-demo-vm.log" 2>&1 || vm_verify_rc=$?
+  python3 - "$root/reports/evidence-vm/latest.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d["summary"]
+for r in d["controls"]:
+    if r["check"] == "luks_volumes":
+        obs = r["observed"] if isinstance(r["observed"], dict) else {"": r["observed"]}
+        print("    %-6s %-7s %-22s %s" % (r["status"].upper(), r["control"], r["check"], r["host"]))
+        for path, seen in sorted(obs.items()):
+            print("      %-42s %s" % (path, seen))
+print("    (%d passed, %d failed, %d waived: the VM has only the luks role; the rest is proven on the containers)"
+      % (s["passed"], s["failed"], s["waived"]))
+for r in d["controls"]:
+    if r["status"] == "fail" and r["check"] != "luks_volumes":
+        print("    %-6s %-7s %-22s %s" % ("FAIL", r["control"], r["check"], r["host"]))
+PY
+  echo "    HTML report: $(readlink -f "$root/reports/evidence-vm/latest.html")"
+  [ "$vm_verify_rc" -eq 0 ] || echo "    verify.yml on the VM exited $vm_verify_rc (log: reports/verify-demo-vm.log)"
+fi
+
 echo
 echo "    Odoo here is the odoo role's TEST DOUBLE (Odoo cannot be downloaded on this"
 echo "    machine): the database-level rows are waived for that reason. The LUKS"
-echo "    volumes are proven in a VM by the Molecule scenario luks, not in these containers."
-echo
-echo "    Look around:  podman exec -it $app bash      Remove:  scripts/demo.sh --destroy"
+if [ "$luks_vm" = 1 ]; then
+  echo "    volumes cannot exist in these containers: they are proven on the VM above."
+  echo
+  echo "    Look around:  podman exec -it $app bash   lab/vm.sh ssh .lab/vm"
+  echo "    Remove:       scripts/demo.sh --destroy (the containers and the VM)"
+else
+  echo "    volumes are proven in a VM by the Molecule scenario luks, not in these containers"
+  echo "    (or here: scripts/demo.sh --luks-vm)."
+  echo
+  echo "    Look around:  podman exec -it $app bash      Remove:  scripts/demo.sh --destroy"
+fi

@@ -523,9 +523,15 @@ def check_restore_drill(ctx):
     data = _json_file(ctx, ctx.s("backup_state_dir", "/var/lib/odoo-hipaa-backup") + "/drill/last.json")
     age = _age_hours(ctx, data["time"])
     ok = data.get("result") == "ok" and age < 24 * 8 and _unit_active(ctx, "odoo-hipaa-restore-drill.timer")[0]
-    return ok, "last drill %s at %s (%.1f h ago): %s rows, RTO %s s" % (
-        data.get("result"), data["time"], age, data.get("rows_restored"), data.get("rto_seconds")), \
-        "ok within 8 days (row counts and checksums equal); weekly timer active"
+    # A host holds the database, the filestore or both (backup_components).
+    restored = []
+    if "rows_restored" in data:
+        restored.append("%s rows" % data["rows_restored"])
+    if "filestore_restored" in data:
+        restored.append("%s files" % (data["filestore_restored"] or {}).get("files"))
+    return ok, "last drill %s at %s (%.1f h ago): %s, RTO %s s" % (
+        data.get("result"), data["time"], age, " and ".join(restored) or "nothing restored", data.get("rto_seconds")), \
+        "ok within 8 days (row counts, file counts and checksums equal); weekly timer active"
 
 
 def check_luks_volumes(ctx):

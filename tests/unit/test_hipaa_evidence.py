@@ -143,6 +143,11 @@ def test_backup_age_and_drill():
     assert one(make_ctx(timers, files={state + "/drill/last.json": drill}), "restore_drill")["status"] == "pass"
     failed = drill.replace('"ok"', '"mismatch"')
     assert one(make_ctx(timers, files={state + "/drill/last.json": failed}), "restore_drill")["status"] == "fail"
+    # an app host whose database lives on the db host restores the filestore only
+    files_only = json.dumps({"result": "ok", "time": "2026-11-20T06:00:00+00:00", "components": ["filestore"],
+                             "filestore_restored": {"files": 40, "bytes": 4096}, "rto_seconds": 2})
+    row = one(make_ctx(timers, files={state + "/drill/last.json": files_only}), "restore_drill")
+    assert row["status"] == "pass" and "40 files" in row["observed"] and "None" not in row["observed"]
 
 
 def test_password_file_mode():

@@ -18,6 +18,11 @@ REFUSED = {
                                   "private_key": "k"}]},
         "an sftp repository needs host, user, host_key",
     ),
+    "no component": ({"backup_components": []}, "backup_components must list what this host backs up"),
+    "unknown component": (
+        {"backup_components": ["database", "logs"]},
+        "value of backup_components must be one or more of: database, filestore. Got no match for: logs",
+    ),
     "unknown repository type": (
         {"backup_repositories": [{"name": "s3", "type": "s3", "path": "/bucket"}]},
         "value of type must be one of: local, sftp, got: s3",

@@ -2,10 +2,10 @@
 # Managed by onprem.odoo_hipaa (role backup). GPL-3.0-or-later.
 """Encrypted backups of Odoo with restic, and restore drills that prove them.
 
-    odoo_hipaa_backup.py [--config FILE] backup   # db dump + filestore + config, copy, forget (retention)
+    odoo_hipaa_backup.py [--config FILE] backup   # db dump, filestore, config; copy; forget (retention)
     odoo_hipaa_backup.py [--config FILE] check    # prune, then restic check (with a read-data subset)
     odoo_hipaa_backup.py [--config FILE] drill    # restore the latest run to scratch and compare
-    odoo_hipaa_backup.py [--config FILE] restore --database NAME [--run RUN] [--repository NAME]
+    odoo_hipaa_backup.py [--config FILE] restore [--database NAME] [--run RUN] [--repository NAME]
                                                    [--filestore-target DIR] [--owner USER]
 
 HIPAA §164.308(a)(7)(ii)(A) data backup plan, (B)/(D) disaster recovery and
@@ -13,14 +13,21 @@ its testing, §164.310(d)(2)(iv). The configuration (JSON, no secrets) is
 written by the role; the repository password is read by restic itself from a
 root-only file (RESTIC_PASSWORD_FILE), never from a command line.
 
-A run makes three snapshots sharing the tag run:<id>:
+A run makes up to three snapshots sharing the tag run:<id>:
   db        the database as `pg_dump -Fc`, streamed into restic as /odoo-db-<name>.dump
             (no dump on disk)
   filestore the Odoo filestore (sessions excluded)
   config    Odoo/nginx/PostgreSQL configuration, LUKS header backups, and
-            manifest.json: the per-table row counts taken in the same
-            database snapshot as the dump, the dump's sha256 and size, and the
-            filestore's file count and size. The drill compares against it.
+            manifest.json: the components the run holds, the per-table row
+            counts taken in the same database snapshot as the dump, the dump's
+            sha256 and size, and the filestore's file count and size. The drill
+            compares against it.
+
+The configuration's "components" (database, filestore; default both) chooses
+what a host holds: with PostgreSQL on its own host, the database host backs up
+`database` and the Odoo host `filestore`. The config snapshot is always made.
+Backup, drill and restore touch only the configured components: without
+`database` no PostgreSQL command runs at all.
 """
 
 from __future__ import annotations
@@ -109,9 +116,43 @@ def retention_args(retention: dict) -> list[str]:
     return args
 
 
-def pick_run(snapshots: list[dict], run: str | None = None) -> str:
-    """The run id of the newest complete run (db and config snapshots present),
-    or check that the requested run exists."""
+COMPONENTS = ("database", "filestore")
+DEFAULT_COMPONENTS = ["database", "filestore"]
+# Snapshot tag of each component; the config snapshot is in every run.
+KIND_OF = {"database": "db", "filestore": "filestore"}
+
+
+def components(cfg: dict) -> list[str]:
+    """The configured components, checked: a non-empty list of known names
+    (in the canonical order). Older configurations without the key mean both."""
+    chosen = cfg.get("components", DEFAULT_COMPONENTS)
+    if isinstance(chosen, str) or not isinstance(chosen, list) or not chosen:
+        raise JobError(f"components must be a non-empty list of {', '.join(COMPONENTS)}; got {chosen!r}")
+    unknown = sorted(set(chosen) - set(COMPONENTS))
+    if unknown:
+        raise JobError(f"unknown component(s) {', '.join(map(str, unknown))}; known: {', '.join(COMPONENTS)}")
+    return [c for c in COMPONENTS if c in chosen]
+
+
+def required_kinds(chosen: list[str]) -> set[str]:
+    """Snapshot tags a complete run of these components holds. A run that
+    backs up both needs db + config (a host without a filestore directory
+    makes no filestore snapshot); one without the database needs its filestore."""
+    if "database" in chosen:
+        return {"db", "config"}
+    return {KIND_OF[c] for c in chosen} | {"config"}
+
+
+def manifest_components(manifest: dict) -> list[str]:
+    """The components a run holds (manifests written before components
+    existed hold both)."""
+    return [c for c in COMPONENTS if c in manifest.get("components", DEFAULT_COMPONENTS)]
+
+
+def pick_run(snapshots: list[dict], run: str | None = None, kinds: set | None = None) -> str:
+    """The run id of the newest complete run (the snapshots of `kinds`
+    present; default db and config), or check that the requested run exists."""
+    kinds = set(kinds or {"db", "config"})
     runs: dict[str, dict] = {}
     for snap in snapshots:
         tags = snap.get("tags") or []
@@ -121,15 +162,43 @@ def pick_run(snapshots: list[dict], run: str | None = None) -> str:
         entry = runs.setdefault(run_tags[0], {"time": snap.get("time", ""), "kinds": set()})
         entry["kinds"].update(t for t in tags if t in ("db", "filestore", "config"))
         entry["time"] = max(entry["time"], snap.get("time", ""))
-    complete = {r: e for r, e in runs.items() if {"db", "config"} <= e["kinds"]}
+    complete = {r: e for r, e in runs.items() if kinds <= e["kinds"]}
     if run:
         if run not in complete:
             raise JobError(f"run {run} not found (or incomplete) in the repository; complete runs: "
                            + ", ".join(sorted(complete)) if complete else f"run {run} not found: no complete run")
         return run
     if not complete:
-        raise JobError("the repository holds no complete backup run (db + config snapshots)")
+        raise JobError("the repository holds no complete backup run (%s snapshots)" % " + ".join(
+            k for k in ("db", "filestore", "config") if k in kinds))
     return max(complete, key=lambda r: complete[r]["time"])
+
+
+def drill_summary(chosen: list[str], outcome: dict) -> dict:
+    """What the drill record shows for the components it restored."""
+    summary: dict = {"components": chosen}
+    if "database" in chosen:
+        summary.update({
+            "tables_compared": len(outcome["manifest"]["tables"]),
+            "rows_in_dump": sum(int(v) for v in outcome["manifest"]["tables"].values()),
+            "rows_restored": sum(int(v) for v in outcome["counts"].values()),
+        })
+    if "filestore" in chosen:
+        summary.update({
+            "filestore_backed_up": outcome["manifest"]["filestore"],
+            "filestore_restored": outcome["filestore"],
+        })
+    return summary
+
+
+def drill_passed_line(run: str, result: dict) -> str:
+    parts = []
+    if "tables_compared" in result:
+        parts.append(f"{result['tables_compared']} tables and {result['rows_restored']} rows")
+    if "filestore_restored" in result and "tables_compared" not in result:
+        fs = result["filestore_restored"] or {}
+        parts.append(f"{fs.get('files', 0)} files and {fs.get('bytes', 0)} bytes")
+    return f"restore drill passed: run {run}, {' and '.join(parts)} match, RTO {result['rto_seconds']} s"
 
 
 # --------------------------------------------------------------------------
@@ -235,15 +304,9 @@ def snapshot_id(restic_json_stdout: str) -> str | None:
 # Jobs
 # --------------------------------------------------------------------------
 
-def job_backup(cfg: dict) -> dict:
-    run = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    primary = Restic(cfg, cfg["repositories"][0])
-    tags = f"{TAG},run:{run}"
-    log(f"backup run {run} to {primary.repo['name']} ({primary.repo['url']})")
-    for repo in cfg["repositories"]:
-        Restic(cfg, repo).run(["unlock"])  # removes stale locks only (crashed runs)
-
-    # 1. Database: counts and dump in one exported snapshot.
+def backup_database(cfg: dict, primary: "Restic", tags: str) -> dict:
+    """pg_dump -Fc streamed into restic (snapshot tag db), with the exact row
+    count of every table taken in the same exported snapshot."""
     db = cfg["database"]
     session = PsqlSession(cfg, db)
     try:
@@ -287,7 +350,6 @@ def job_backup(cfg: dict) -> dict:
             err = err_f.read().decode(errors="replace")
         if upload.returncode != 0:
             raise JobError(f"restic backup of the database dump failed: {err.strip()[-400:]}")
-        counts = counted
         if dump_rc != 0 or size <= 0 or count_errors:
             sid = snapshot_id(out)
             if sid:  # restic 0.14 saves whatever it read; drop the partial dump
@@ -296,10 +358,18 @@ def job_backup(cfg: dict) -> dict:
                            f"({'; '.join(count_errors) or 'ok'}); the partial snapshot was removed")
     finally:
         session.close()
-    log(f"database {db}: {size} bytes dumped, {len(counts)} tables counted")
+    log(f"database {db}: {size} bytes dumped, {len(counted)} tables counted")
+    return {"database": db, "tables": counted, "dump_sha256": digest.hexdigest(), "dump_bytes": size}
 
-    # 2. Filestore (sessions excluded).
-    filestore = [p for p in cfg.get("filestore_paths", []) if os.path.isdir(p)]
+
+def backup_filestore(cfg: dict, primary: "Restic", tags: str, required: bool) -> dict:
+    """The filestore (sessions excluded), snapshot tag filestore. Required
+    when the filestore is all this host backs up besides its configuration."""
+    configured = cfg.get("filestore_paths", [])
+    filestore = [p for p in configured if os.path.isdir(p)]
+    if required and not filestore:
+        raise JobError("no filestore to back up: none of " + (", ".join(configured) or "(no path configured)")
+                       + " is a directory")
     fs_stats = {"files": 0, "bytes": 0}
     for p in filestore:
         s = tree_stats(p, tuple(cfg.get("filestore_exclude_names", [])))
@@ -309,13 +379,30 @@ def job_backup(cfg: dict) -> dict:
         for name in cfg.get("filestore_exclude_names", []):
             args += ["--exclude", name]
         primary.run(args + filestore)
+        log(f"filestore: {fs_stats['files']} files, {fs_stats['bytes']} bytes")
+    return {"filestore_paths": filestore, "filestore": fs_stats}
+
+
+def job_backup(cfg: dict) -> dict:
+    chosen = components(cfg)
+    run = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    primary = Restic(cfg, cfg["repositories"][0])
+    tags = f"{TAG},run:{run}"
+    log(f"backup run {run} to {primary.repo['name']} ({primary.repo['url']})")
+    for repo in cfg["repositories"]:
+        Restic(cfg, repo).run(["unlock"])  # removes stale locks only (crashed runs)
+
+    # 1. Database: counts and dump in one exported snapshot.
+    # 2. Filestore (sessions excluded).
+    held: dict = {}
+    if "database" in chosen:
+        held.update(backup_database(cfg, primary, tags))
+    if "filestore" in chosen:
+        held.update(backup_filestore(cfg, primary, tags, required="database" not in chosen))
 
     # 3. Configuration, LUKS headers, and the manifest.
-    manifest = {
-        "run": run, "host": cfg["host"], "time": dt.datetime.now(dt.timezone.utc).isoformat(),
-        "database": db, "tables": counts, "dump_sha256": digest.hexdigest(), "dump_bytes": size,
-        "filestore_paths": filestore, "filestore": fs_stats,
-    }
+    manifest = {"run": run, "host": cfg["host"], "time": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "components": chosen, **held}
     state = cfg["state_dir"]
     os.makedirs(state, mode=0o700, exist_ok=True)
     manifest_path = os.path.join(state, "manifest.json")
@@ -338,9 +425,12 @@ def job_backup(cfg: dict) -> dict:
         Restic(cfg, repo).run(["forget", "--tag", TAG, "--host", cfg["host"],
                                "--group-by", "host,paths"] + retention_args(cfg["retention"]))
 
-    result = {"result": "ok", "run": run, "time": manifest["time"], "dump_bytes": size,
-              "tables": len(counts), "filestore": fs_stats,
+    result = {"result": "ok", "run": run, "time": manifest["time"], "components": chosen,
               "repositories": [r["name"] for r in cfg["repositories"]]}
+    if "database" in chosen:
+        result.update({"dump_bytes": held["dump_bytes"], "tables": len(held["tables"])})
+    if "filestore" in chosen:
+        result["filestore"] = held["filestore"]
     write_json(os.path.join(state, "last-backup.json"), result)
     log(f"backup run {run} complete: " + json.dumps(result, sort_keys=True))
     return result
@@ -361,19 +451,60 @@ def job_check(cfg: dict) -> dict:
     return result
 
 
-def restore_run(cfg: dict, repo: Restic, run: str, database: str, filestore_target: str | None,
+def restore_run(cfg: dict, repo: Restic, run: str, database: str | None, filestore_target: str | None,
                 owner: str | None, source_host: str | None = None) -> dict:
-    """Restore one run: the dump streamed into pg_restore (database must not
-    exist), the filestore into filestore_target. Returns what was compared."""
+    """Restore the configured components of one run: the dump streamed into
+    pg_restore (database must not exist, or be empty), the filestore into
+    filestore_target. Returns what was compared."""
+    chosen = components(cfg)
     snaps = [s for s in repo.snapshots(host=source_host) if f"run:{run}" in (s.get("tags") or [])]
     by_kind = {k: s for s in snaps for k in ("db", "filestore", "config") if k in (s.get("tags") or [])}
+    if "config" not in by_kind:
+        raise JobError(f"run {run} has no config snapshot (no manifest)")
     manifest_file = os.path.join(cfg["state_dir"], "manifest.json")
     manifest = json.loads(repo.run(["dump", by_kind["config"]["short_id"], manifest_file]).stdout)
-    pg_user = cfg.get("pg_os_user", "postgres")
+    missing = [c for c in chosen if c not in manifest_components(manifest)]
+    if missing:
+        raise JobError(f"run {run} holds {', '.join(manifest_components(manifest))}, not {', '.join(missing)}")
+    problems: list[str] = []
 
+    counts = None
+    if "database" in chosen:
+        if not database:
+            raise JobError("no database name to restore into")
+        counts = restore_database(cfg, repo, by_kind["db"], manifest, database, owner, problems)
+
+    fs_result = None
+    if "filestore" in chosen and filestore_target:
+        if "filestore" in by_kind:
+            os.makedirs(filestore_target, mode=0o700, exist_ok=True)
+            repo.run(["restore", by_kind["filestore"]["short_id"], "--target", filestore_target, "--verify"])
+        elif manifest.get("filestore_paths"):
+            problems.append(f"run {run} has no filestore snapshot, but its manifest lists "
+                            + ", ".join(manifest["filestore_paths"]))
+        restored = {"files": 0, "bytes": 0}
+        for p in manifest.get("filestore_paths", []):
+            s = tree_stats(os.path.join(filestore_target, p.lstrip("/")))
+            restored = {k: restored[k] + s[k] for k in restored}
+        problems += compare_trees(manifest["filestore"], restored)
+        fs_result = restored
+        if owner:  # only the restored filestore paths, never the target root
+            for p in manifest.get("filestore_paths", []):
+                restored_path = os.path.join(filestore_target, p.lstrip("/"))
+                if os.path.isdir(restored_path) and os.path.realpath(restored_path) != "/":
+                    subprocess.run(["chown", "-R", f"{owner}:", restored_path], check=True)
+    return {"run": run, "components": chosen, "manifest": manifest, "counts": counts, "filestore": fs_result,
+            "problems": problems}
+
+
+def restore_database(cfg: dict, repo: Restic, db_snapshot: dict, manifest: dict, database: str,
+                     owner: str | None, problems: list) -> dict:
+    """The run's dump streamed into pg_restore; its sha256 and every table's
+    row count compared with the manifest (differences appended to problems)."""
+    pg_user = cfg.get("pg_os_user", "postgres")
     prepare_empty_database(cfg, database, owner)
     dump_err = tempfile.TemporaryFile()
-    dump = repo.popen(["dump", by_kind["db"]["short_id"], f"/odoo-db-{manifest['database']}.dump"],
+    dump = repo.popen(["dump", db_snapshot["short_id"], f"/odoo-db-{manifest['database']}.dump"],
                       stdout=subprocess.PIPE, stderr=dump_err)
     # Objects keep their owners from the dump (the Odoo role must exist).
     restore_cmd = ["runuser", "-u", pg_user, "--", "pg_restore", "--exit-on-error", "-d", database]
@@ -393,28 +524,11 @@ def restore_run(cfg: dict, repo: Restic, run: str, database: str, filestore_targ
         dump_err.seek(0)
         raise JobError(f"pg_restore into {database} failed: {restore_err.read().decode(errors='replace').strip()[-400:]}"
                        f" {dump_err.read().decode(errors='replace').strip()[-200:]}")
-    problems = []
     if digest.hexdigest() != manifest["dump_sha256"]:
         problems.append(f"dump sha256 {digest.hexdigest()} differs from the manifest's {manifest['dump_sha256']}")
     counts = count_rows(cfg, database)
     problems += compare_counts(manifest["tables"], counts)
-
-    fs_result = None
-    if filestore_target and "filestore" in by_kind:
-        os.makedirs(filestore_target, mode=0o700, exist_ok=True)
-        repo.run(["restore", by_kind["filestore"]["short_id"], "--target", filestore_target, "--verify"])
-        restored = {"files": 0, "bytes": 0}
-        for p in manifest.get("filestore_paths", []):
-            s = tree_stats(os.path.join(filestore_target, p.lstrip("/")))
-            restored = {k: restored[k] + s[k] for k in restored}
-        problems += compare_trees(manifest["filestore"], restored)
-        fs_result = restored
-        if owner:  # only the restored filestore paths, never the target root
-            for p in manifest.get("filestore_paths", []):
-                restored_path = os.path.join(filestore_target, p.lstrip("/"))
-                if os.path.isdir(restored_path) and os.path.realpath(restored_path) != "/":
-                    subprocess.run(["chown", "-R", f"{owner}:", restored_path], check=True)
-    return {"run": run, "manifest": manifest, "counts": counts, "filestore": fs_result, "problems": problems}
+    return counts
 
 
 def prepare_empty_database(cfg: dict, database: str, owner: str | None) -> None:
@@ -443,30 +557,27 @@ def prepare_empty_database(cfg: dict, database: str, owner: str | None) -> None:
 
 def job_drill(cfg: dict) -> dict:
     t0 = time.monotonic()
+    chosen = components(cfg)
     repo = Restic(cfg, cfg["repositories"][0])
     repo.run(["unlock"])
-    run = pick_run(repo.snapshots())
-    drill_db = "odoo_hipaa_drill_" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+    run = pick_run(repo.snapshots(), kinds=required_kinds(chosen))
+    drill_db = ("odoo_hipaa_drill_" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d%H%M%S")
+                if "database" in chosen else None)
     scratch = os.path.join(cfg.get("drill_scratch_dir", "/var/lib/odoo-hipaa-backup/drill-scratch"), run)
-    log(f"restore drill: run {run} from {repo.repo['name']} into database {drill_db} and {scratch}")
+    log(f"restore drill: run {run} from {repo.repo['name']} into "
+        + " and ".join(([f"database {drill_db}"] if drill_db else []) + ([scratch] if "filestore" in chosen else [])))
     result = {"result": "failed", "run": run, "time": dt.datetime.now(dt.timezone.utc).isoformat(),
-              "repository": repo.repo["name"]}
+              "repository": repo.repo["name"], "components": chosen}
     try:
-        outcome = restore_run(cfg, repo, run, drill_db, scratch, None)
-        result.update({
-            "tables_compared": len(outcome["manifest"]["tables"]),
-            "rows_in_dump": sum(int(v) for v in outcome["manifest"]["tables"].values()),
-            "rows_restored": sum(int(v) for v in outcome["counts"].values()),
-            "filestore_backed_up": outcome["manifest"]["filestore"],
-            "filestore_restored": outcome["filestore"],
-            "problems": outcome["problems"],
-            "result": "ok" if not outcome["problems"] else "mismatch",
-        })
+        outcome = restore_run(cfg, repo, run, drill_db, scratch if "filestore" in chosen else None, None)
+        result.update(drill_summary(chosen, outcome))
+        result.update({"problems": outcome["problems"], "result": "ok" if not outcome["problems"] else "mismatch"})
     except JobError as exc:
         result["problems"] = [str(exc)]
     finally:
-        subprocess.run(["runuser", "-u", cfg.get("pg_os_user", "postgres"), "--", "dropdb", "--if-exists",
-                        drill_db], check=False)
+        if drill_db:
+            subprocess.run(["runuser", "-u", cfg.get("pg_os_user", "postgres"), "--", "dropdb", "--if-exists",
+                            drill_db], check=False)
         shutil.rmtree(scratch, ignore_errors=True)
         result["rto_seconds"] = round(time.monotonic() - t0, 1)
         drill_dir = os.path.join(cfg["state_dir"], "drill")
@@ -476,22 +587,29 @@ def job_drill(cfg: dict) -> dict:
             fh.write(json.dumps(result, sort_keys=True) + "\n")
     if result["result"] != "ok":
         raise JobError("RESTORE DRILL FAILED for run %s: %s" % (run, "; ".join(result["problems"])))
-    log(f"restore drill passed: run {run}, {result['tables_compared']} tables and "
-        f"{result['rows_restored']} rows match, RTO {result['rto_seconds']} s")
+    log(drill_passed_line(run, result))
     return result
 
 
 def job_restore(cfg: dict, args) -> dict:
+    chosen = components(cfg)
     repos = {r["name"]: r for r in cfg["repositories"]}
     if args.repository and args.repository not in repos:
         raise JobError(f"no repository named {args.repository}; configured: {', '.join(repos)}")
     repo = Restic(cfg, repos[args.repository] if args.repository else cfg["repositories"][0])
-    run = pick_run(repo.snapshots(host=args.source_host), args.run)
-    log(f"restoring run {run} of {args.source_host or cfg['host']} from {repo.repo['name']} into database {args.database}")
-    outcome = restore_run(cfg, repo, run, args.database, args.filestore_target, args.owner, args.source_host)
-    result = {"result": "ok" if not outcome["problems"] else "mismatch", "run": run,
-              "database": args.database, "tables": len(outcome["counts"]),
-              "rows": sum(int(v) for v in outcome["counts"].values()), "problems": outcome["problems"]}
+    run = pick_run(repo.snapshots(host=args.source_host), args.run, kinds=required_kinds(chosen))
+    database = args.database or cfg.get("database")
+    log(f"restoring run {run} of {args.source_host or cfg['host']} from {repo.repo['name']}: "
+        + " and ".join(([f"database {database}"] if "database" in chosen else [])
+                       + ([f"filestore under {args.filestore_target}"] if "filestore" in chosen else [])))
+    outcome = restore_run(cfg, repo, run, database, args.filestore_target, args.owner, args.source_host)
+    result = {"result": "ok" if not outcome["problems"] else "mismatch", "run": run, "components": chosen,
+              "problems": outcome["problems"]}
+    if "database" in chosen:
+        result.update({"database": database, "tables": len(outcome["counts"]),
+                       "rows": sum(int(v) for v in outcome["counts"].values())})
+    if "filestore" in chosen:
+        result["filestore"] = outcome["filestore"]
     if outcome["problems"]:
         raise JobError("restore of run %s does not match its manifest: %s" % (run, "; ".join(outcome["problems"])))
     return result
@@ -513,7 +631,7 @@ def main(argv=None) -> int:
     sub.add_parser("check")
     sub.add_parser("drill")
     rp = sub.add_parser("restore")
-    rp.add_argument("--database", required=True)
+    rp.add_argument("--database", help="database to restore into (default: the configured one)")
     rp.add_argument("--run")
     rp.add_argument("--repository")
     rp.add_argument("--filestore-target")

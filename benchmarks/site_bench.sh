@@ -120,10 +120,11 @@ recap = {m[0]: {"ok": int(m[1]), "changed": int(m[2]), "failed": int(m[3])} for 
          re.findall(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=\d+\s+failed=(\d+)", text, re.M)}
 row = {"run": name, "app_hosts": int(napps), "settings": settings, "seconds": round(float(end) - float(start), 1),
        "rc": int(rc), "hosts": len(recap), "changed": sum(h["changed"] for h in recap.values()),
-       "tasks_ok": sum(h["ok"] for h in recap.values())}
+       "tasks_ok": sum(h["ok"] for h in recap.values()),
+       "load_1min_at_end": round(__import__("os").getloadavg()[0], 1)}
 with open(out, "a") as f:
     f.write(json.dumps(row) + "\n")
-print("    %(seconds)7.1f s  rc=%(rc)d  hosts=%(hosts)d  changed=%(changed)d  tasks ok=%(tasks_ok)d" % row)
+print("    %(seconds)7.1f s  rc=%(rc)d  hosts=%(hosts)d  changed=%(changed)d  tasks ok=%(tasks_ok)d  load %(load_1min_at_end)s" % row)
 PY
   [ "$rc" -eq 0 ] || { echo "site_bench: run $name failed, see $log" >&2; tail -30 "$log" >&2; exit 1; }
 }

@@ -2,22 +2,24 @@
 # Benchmark (not a test): how long site.yml takes on the lab, over SSH as on a
 # real rack, and what the Ansible settings that are meant to help are worth.
 #
-#   benchmarks/site_bench.sh            measure, keep the figures, remove the lab
-#   benchmarks/site_bench.sh --keep     leave the bench containers running
+#   benchmarks/site_bench.sh [settings|scale|all] [--keep]
 #   benchmarks/site_bench.sh --destroy  remove the bench containers and network
 #
-# Measures, each as one timed ansible-playbook run of playbooks/site.yml:
-#   fresh      the first converge of 1 app host + log aggregator + backup server
-#   nochange   a second run (must report changed=0), with the repository's
-#              ansible.cfg (pipelining on, forks 20, gathering smart, ssh
-#              ControlPersist) -- the reference every variant is divided by
-#   variants   the same no-change run with pipelining off, with ControlPersist
-#              off (a new SSH connection per task), with a jsonfile fact cache
-#              (facts kept between runs)
-#   scale      3 more app hosts converged, then the no-change run limited to
-#              1, 2 and 4 app hosts (+ the two servers), and with forks 1 at 4
-# Results: benchmarks/results/site.json (every run: seconds, recap changed,
-# settings) and a table on stdout. Containers: bench-app1..4 (Debian 12),
+# Each figure is one timed ansible-playbook run of playbooks/site.yml:
+#   settings  (the default) 1 app host + log aggregator + backup server: the
+#             first converge ("fresh"), then ROUNDS (default 2) interleaved
+#             rounds of the no-change run (each must report changed=0) with
+#             the repository's ansible.cfg (pipelining on, forks 20, gathering
+#             smart, ssh ControlPersist 60s) -- the reference -- and with
+#             pipelining off, with no ControlPersist (an SSH connection per
+#             task), with a jsonfile fact cache (facts kept between runs).
+#             Interleaving, and the median per setting, keep a load change on
+#             the shared machine from landing on one setting only.
+#   scale     4 app hosts + the two servers: first converge, then the
+#             no-change run limited to 4, 2 and 1 app hosts, and with forks 1
+#             at 4 hosts.
+# Results: benchmarks/results/site-<phase>.json (every run: seconds, recap
+# changed, load average at its end; medians; ratios) and a table on stdout. Containers: bench-app1..4 (Debian 12),
 # bench-logs and bench-backup (Debian 13) on the podman network
 # odoo-hipaa-bench; the controller reaches them by SSH as user `bench` (group
 # ssh-admins, key only, sudo) -- the lab inventories use `podman exec`, which
@@ -31,7 +33,7 @@ cd "$root"
 
 net=odoo-hipaa-bench
 bench=${ODOO_HIPAA_BENCH_DIR:-$root/.lab/bench}
-results=$root/benchmarks/results/site.json
+rounds=${ROUNDS:-2}
 apps=(bench-app1 bench-app2 bench-app3 bench-app4)
 servers=(bench-logs:trixie bench-backup:trixie)
 
@@ -40,7 +42,14 @@ destroy() {
   podman network rm "$net" >/dev/null 2>&1 || true
 }
 if [ "${1:-}" = "--destroy" ]; then destroy; echo "bench lab removed"; exit 0; fi
-keep=false; [ "${1:-}" = "--keep" ] && keep=true
+phase=settings; keep=false
+for arg in "$@"; do
+  case "$arg" in
+    settings|scale|all) phase=$arg ;;
+    --keep) keep=true ;;
+    *) echo "usage: $0 [settings|scale|all] [--keep] | --destroy" >&2; exit 2 ;;
+  esac
+done
 
 say() { printf '\n==> [%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -112,7 +121,7 @@ timed() {
   local rc=$?
   set -e
   end=$(date +%s.%N)
-  python3 - "$results.tmp" "$name" "$napps" "$settings" "$start" "$end" "$rc" "$log" <<'PY'
+  python3 - "$rows" "$name" "$napps" "$settings" "$start" "$end" "$rc" "$log" <<'PY'
 import json, re, sys
 out, name, napps, settings, start, end, rc, log = sys.argv[1:]
 text = open(log).read()
@@ -129,69 +138,86 @@ PY
   [ "$rc" -eq 0 ] || { echo "site_bench: run $name failed, see $log" >&2; tail -30 "$log" >&2; exit 1; }
 }
 
-destroy
-mkdir -p "$bench/ssh" "$bench/logs" "$(dirname "$results")"
-rm -f "$results.tmp" "$bench"/logs/*.log
-[ -s "$bench/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C site-bench -f "$bench/ssh/id_ed25519"
-podman network create "$net" >/dev/null
-
-say "starting bench-app1, bench-logs, bench-backup (sshd + an admin key only)"
-start_host bench-app1 bookworm
-for spec in "${servers[@]}"; do start_host "${spec%%:*}" "${spec##*:}"; done
-apps=(bench-app1)
-write_inventory
-ODOO_HIPAA_LAB_DIR="$bench/lab" ansible-playbook -i "$bench/inventory" playbooks/lab_prepare.yml >"$bench/logs/prepare.log" 2>&1
-podman exec bench-backup systemctl restart ssh   # serve the pinned host key lab_prepare installed
-
-limit1=bench-app1:log_aggregator:backup_server
-timed fresh 1 "first converge (ansible.cfg)" -- --limit "$limit1"
-timed nochange-1 1 "no-change run (ansible.cfg: pipelining, forks 20, ControlPersist 60s)" -- --limit "$limit1"
-timed nopipelining-1 1 "no-change run, pipelining off" ANSIBLE_PIPELINING=False -- --limit "$limit1"
-timed nocontrolpersist-1 1 "no-change run, no ControlPersist (an SSH connection per task)" \
-  "ANSIBLE_SSH_ARGS=-o ControlMaster=no" -- --limit "$limit1"
-mkdir -p "$bench/facts"
-timed factcache-prime-1 1 "no-change run filling a jsonfile fact cache" ANSIBLE_CACHE_PLUGIN=jsonfile \
-  ANSIBLE_CACHE_PLUGIN_CONNECTION="$bench/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=86400 -- --limit "$limit1"
-timed factcache-1 1 "no-change run, facts from the jsonfile cache" ANSIBLE_CACHE_PLUGIN=jsonfile \
-  ANSIBLE_CACHE_PLUGIN_CONNECTION="$bench/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=86400 -- --limit "$limit1"
-
-say "starting bench-app2..4"
-for name in bench-app2 bench-app3 bench-app4; do start_host "$name" bookworm; done
-apps=(bench-app1 bench-app2 bench-app3 bench-app4)
-write_inventory
-ODOO_HIPAA_LAB_DIR="$bench/lab" ansible-playbook -i "$bench/inventory" playbooks/lab_prepare.yml >"$bench/logs/prepare-4.log" 2>&1
-timed fresh-3more 4 "first converge of 3 more app hosts (and the servers, which learn of them)" --
-timed nochange-4 4 "no-change run (ansible.cfg)" --
-timed nochange-2 2 "no-change run (ansible.cfg)" -- --limit 'bench-app1:bench-app2:log_aggregator:backup_server'
-timed nochange-1-of-4 1 "no-change run (ansible.cfg)" -- --limit "$limit1"
-timed forks1-4 4 "no-change run, forks 1" ANSIBLE_FORKS=1 --
-
-mv "$results.tmp" "$results.rows"
-python3 - "$results.rows" "$results" <<'PY'
-import json, platform, os, sys, time
-rows = [json.loads(line) for line in open(sys.argv[1])]
-by = {r["run"]: r for r in rows}
-ref = by["nochange-1"]["seconds"]
-ratios = {
-    "nochange_vs_fresh": round(by["nochange-1"]["seconds"] / by["fresh"]["seconds"], 2),
-    "pipelining_off_vs_on": round(by["nopipelining-1"]["seconds"] / ref, 2),
-    "controlpersist_off_vs_on": round(by["nocontrolpersist-1"]["seconds"] / ref, 2),
-    "factcache_vs_none": round(by["factcache-1"]["seconds"] / ref, 2),
-    "apps_2_vs_1": round(by["nochange-2"]["seconds"] / by["nochange-1-of-4"]["seconds"], 2),
-    "apps_4_vs_1": round(by["nochange-4"]["seconds"] / by["nochange-1-of-4"]["seconds"], 2),
-    "forks1_vs_forks20_at_4": round(by["forks1-4"]["seconds"] / by["nochange-4"]["seconds"], 2),
+lab_up() {  # lab_up APP...: a fresh bench lab with these app hosts and the two servers
+  destroy
+  podman network create "$net" >/dev/null
+  say "starting $* and the servers (sshd + an admin key only)"
+  for name in "$@"; do start_host "$name" bookworm; done
+  for spec in "${servers[@]}"; do start_host "${spec%%:*}" "${spec##*:}"; done
+  apps=("$@")
+  write_inventory
+  rm -rf "$bench/lab" "$bench/facts"
+  ODOO_HIPAA_LAB_DIR="$bench/lab" ansible-playbook -i "$bench/inventory" playbooks/lab_prepare.yml >"$bench/logs/prepare.log" 2>&1
+  podman exec bench-backup systemctl restart ssh   # serve the pinned host key lab_prepare installed
 }
-doc = {"benchmark": "benchmarks/site_bench.sh", "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-       "machine": {"cpus": os.cpu_count(), "load_at_end": os.getloadavg()[0], "python": platform.python_version()},
-       "runs": rows, "ratios": ratios}
-json.dump(doc, open(sys.argv[2], "w"), indent=2)
-print("\n%-22s %4s %8s %8s  %s" % ("run", "apps", "seconds", "changed", "settings"))
+
+summarize() {  # summarize PHASE: rows -> benchmarks/results/site-PHASE.json
+  python3 - "$rows" "$root/benchmarks/results/site-$1.json" "$1" <<'PY'
+import json, os, statistics, sys, time
+rows = [json.loads(line) for line in open(sys.argv[1])]
+phase = sys.argv[3]
+med = {}
 for r in rows:
-    print("%-22s %4d %8.1f %8d  %s" % (r["run"], r["app_hosts"], r["seconds"], r["changed"], r["settings"]))
-print()
+    med.setdefault(r["run"].split("#")[0], []).append(r["seconds"])
+med = {k: round(statistics.median(v), 1) for k, v in med.items()}
+def ratio(a, b):
+    return round(med[a] / med[b], 2) if a in med and b in med else None
+ratios = {
+    "settings": {
+        "nochange_vs_fresh": ratio("nochange", "fresh"),
+        "pipelining_off_vs_on": ratio("nopipelining", "nochange"),
+        "controlpersist_off_vs_on": ratio("nocontrolpersist", "nochange"),
+        "factcache_vs_none": ratio("factcache", "nochange"),
+    },
+    "scale": {
+        "nochange_vs_fresh_at_4": ratio("nochange-4", "fresh-4"),
+        "apps_2_vs_1": ratio("nochange-2", "nochange-1"),
+        "apps_4_vs_1": ratio("nochange-4", "nochange-1"),
+        "forks1_vs_forks20_at_4": ratio("forks1-4", "nochange-4"),
+    },
+}[phase]
+doc = {"benchmark": "benchmarks/site_bench.sh " + phase, "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+       "machine": {"cpus": os.cpu_count()}, "medians_seconds": med, "ratios": ratios, "runs": rows}
+json.dump(doc, open(sys.argv[2], "w"), indent=2)
+print("\n%-24s %4s %8s %8s %6s  %s" % ("run", "apps", "seconds", "changed", "load", "settings"))
+for r in rows:
+    print("%-24s %4d %8.1f %8d %6s  %s" % (r["run"], r["app_hosts"], r["seconds"], r["changed"],
+                                            r.get("load_1min_at_end"), r["settings"]))
+print("\nmedians: " + ", ".join("%s %s s" % kv for kv in med.items()))
 for k, v in ratios.items():
     print("%-28s %s" % (k, v))
+print("results: " + sys.argv[2])
 PY
-rm -f "$results.rows"
-echo "results: $results"
+}
+
+mkdir -p "$bench/ssh" "$bench/logs" "$root/benchmarks/results"
+[ -s "$bench/ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C site-bench -f "$bench/ssh/id_ed25519"
+facts=(ANSIBLE_CACHE_PLUGIN=jsonfile "ANSIBLE_CACHE_PLUGIN_CONNECTION=$bench/facts" ANSIBLE_CACHE_PLUGIN_TIMEOUT=86400)
+
+if [ "$phase" = settings ] || [ "$phase" = all ]; then
+  rows=$bench/settings.rows; rm -f "$rows" "$bench"/logs/*.log
+  lab_up bench-app1
+  timed fresh 1 "first converge (ansible.cfg)" --
+  timed factcache-prime 1 "no-change run filling the jsonfile fact cache (not compared)" "${facts[@]}" --
+  for round in $(seq "$rounds"); do
+    timed "nochange#$round" 1 "no-change run (ansible.cfg: pipelining, forks 20, ControlPersist 60s)" --
+    timed "nopipelining#$round" 1 "no-change run, pipelining off" ANSIBLE_PIPELINING=False --
+    timed "nocontrolpersist#$round" 1 "no-change run, no ControlPersist (an SSH connection per task)" \
+      "ANSIBLE_SSH_ARGS=-o ControlMaster=no" --
+    timed "factcache#$round" 1 "no-change run, facts from the jsonfile cache" "${facts[@]}" --
+  done
+  summarize settings
+fi
+
+if [ "$phase" = scale ] || [ "$phase" = all ]; then
+  rows=$bench/scale.rows; rm -f "$rows"
+  lab_up bench-app1 bench-app2 bench-app3 bench-app4
+  timed fresh-4 4 "first converge of 4 app hosts and the two servers (ansible.cfg)" --
+  timed nochange-4 4 "no-change run (ansible.cfg)" --
+  timed nochange-2 2 "no-change run (ansible.cfg)" -- --limit 'bench-app1:bench-app2:log_aggregator:backup_server'
+  timed nochange-1 1 "no-change run (ansible.cfg)" -- --limit 'bench-app1:log_aggregator:backup_server'
+  timed forks1-4 4 "no-change run, forks 1" ANSIBLE_FORKS=1 --
+  summarize scale
+fi
+
 $keep || destroy

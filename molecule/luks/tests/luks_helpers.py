@@ -54,5 +54,11 @@ def reboot(host, timeout=600):
         subprocess.run([vm_sh, "wait", vm_dir, str(int(deadline - time.monotonic()) + 1)], check=True)
         new = host.run("cat /proc/sys/kernel/random/boot_id")
         if new.rc == 0 and new.stdout.strip() != boot_id:
+            # SSH answers before the boot has finished: under emulation on a
+            # busy machine the Tang unlock of a non-root volume may still be
+            # running. Wait (bounded) until systemd's start-up jobs are done,
+            # so the tests see the boot's outcome, not a moment in it. A
+            # prompt nobody answers keeps its job waiting: the tests catch it.
+            host.run("timeout 300 systemctl is-system-running --wait")
             return
     raise AssertionError(f"{VM} did not come back within {timeout}s")

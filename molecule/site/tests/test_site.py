@@ -135,7 +135,7 @@ def test_check_diff_shows_the_drift_and_nothing_else(broken_report, host):
     for name in ("site-logs", "site-backup"):
         assert re.search(rf"^{name}\s+:.*changed=0 .*failed=0", output, re.M)
     # nothing was repaired by the check run
-    assert "Strict-Transport-Security" not in host.file("/etc/nginx/conf.d/odoo-hipaa.conf").content_string
+    assert "add_header Strict-Transport-Security" not in host.file("/etc/nginx/conf.d/odoo-hipaa.conf").content_string
     assert host.check_output("runuser -u postgres -- psql -XAtc 'SHOW password_encryption'") == "md5"
 
 

@@ -5,4 +5,8 @@ export PATH="$_odoo_hipaa_root/.venv/bin:$PATH"
 export CONTAINERS_CONF="$_odoo_hipaa_root/lab/containers.conf"
 export ANSIBLE_COLLECTIONS_PATH="$_odoo_hipaa_root/collections"
 export MOLECULE_GLOB="molecule/*/molecule.yml"
+# The Odoo source archive the lab deploys (method `archive`): by default the
+# real Odoo 18.0 Community archive of ../shared/odoo; point it at your own
+# (Odoo's nightly odoo_18.0.latest.tar.gz, or a tarball of a git checkout).
+export ODOO_HIPAA_ODOO_ARCHIVE="${ODOO_HIPAA_ODOO_ARCHIVE:-$(cd "$_odoo_hipaa_root/.." && pwd)/shared/odoo/odoo-18.0-community-src.tar.gz}"
 unset _odoo_hipaa_root

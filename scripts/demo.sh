@@ -44,10 +44,23 @@ if [ "$destroy" = 1 ]; then
 fi
 steps=$((luks_vm ? 7 : 5))
 
+# a fresh clone has none of the git-ignored folders this script writes to
+mkdir -p reports .lab
+
 say "1/$steps set-up (Debian packages, Python venv, lab images)"
 scripts/setup.sh
 # shellcheck source=../lab/env.sh
 . lab/env.sh
+if [ ! -f "$ODOO_HIPAA_ODOO_ARCHIVE" ]; then
+  cat >&2 <<EOF
+No Odoo source archive at ODOO_HIPAA_ODOO_ARCHIVE=$ODOO_HIPAA_ODOO_ARCHIVE
+The lab deploys a real Odoo 18.0 from a source archive (the air-gapped 'archive' method). Provide one and run again:
+  ODOO_HIPAA_ODOO_ARCHIVE=/path/to/odoo_18.0.latest.tar.gz scripts/demo.sh
+Odoo's nightly source tarball: https://nightly.odoo.com/18.0/nightly/src/odoo_18.0.latest.tar.gz
+(or: git clone -b 18.0 --depth 1 https://github.com/odoo/odoo && tar czf odoo-18.0.tar.gz odoo).
+EOF
+  exit 1
+fi
 
 say "2/$steps starting the lab hosts (systemd containers on the podman network $net)"
 podman network exists "$net" || podman network create "$net" >/dev/null
@@ -85,13 +98,14 @@ if [ "$luks_vm" = 1 ]; then
   printf '    %-24s Debian 12 QEMU VM (TCG), disks %s: %s\n' odoo-hipaa-lab-vm "${vm_disks[*]}" "$vm_state"
 fi
 
-say "3/$steps lab certificates, keys and the stand-in Odoo archive, then ansible-playbook -i inventories/lab playbooks/site.yml"
+say "3/$steps lab certificates and keys, then ansible-playbook -i inventories/lab playbooks/site.yml (Odoo from $(basename "$ODOO_HIPAA_ODOO_ARCHIVE"))"
 ansible-playbook -i inventories/lab playbooks/lab_prepare.yml
 ansible-playbook -i inventories/lab playbooks/site.yml
 
 say "4/$steps what the site looks like now (checked from the outside)"
 ex() { podman exec "$app" "$@"; }
 pg() { ex runuser -u postgres -- psql -XAtc "$1"; }
+pg_odoo() { ex runuser -u postgres -- psql -XAt -d odoo -c "$1"; }
 printf '    %-44s %s\n' \
   "PostgreSQL version" "$(pg 'SHOW server_version')" \
   "listen_addresses (empty = socket only)" "'$(pg 'SHOW listen_addresses')'" \
@@ -103,8 +117,16 @@ printf '    %-44s %s\n' \
   "Odoo role superuser / createrole / createdb" "$(pg "SELECT concat_ws(' / ', rolsuper, rolcreaterole, rolcreatedb) FROM pg_roles WHERE rolname = 'odoo'")"
 
 ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$app")
-echo; echo "    nginx at https://$ip/ (the lab CA; behind it the TEST DOUBLE of Odoo, see README):"
-python3 -W ignore - "$ip" "$root/.lab/pki/ca.crt" <<'PY'
+printf '    %-44s %s\n' \
+  "Odoo release" "$(ex sh -c 'cd /opt/odoo/server && python3 -c "import odoo.release as r; print(r.version)"' 2>/dev/null)" \
+  "Odoo modules installed" "$(pg_odoo "SELECT count(*) FROM ir_module_module WHERE state = 'installed'")" \
+  "Odoo parameters (HIPAA)" "$(pg_odoo "SELECT string_agg(key || '=' || value, ', ' ORDER BY key) FROM ir_config_parameter WHERE key IN ('auth_totp.policy', 'odoo_hipaa.session_idle_timeout', 'odoo_hipaa.session_absolute_lifetime', 'odoo_hipaa.mfa_trusted_device_days', 'base.login_cooldown_after')")" \
+  "auditlog rules logging reads" "$(pg_odoo "SELECT string_agg(m.model, ', ' ORDER BY m.model) FROM auditlog_rule r JOIN ir_model m ON m.id = r.model_id WHERE r.state = 'subscribed' AND r.log_read")" \
+  "Odoo logins (active)" "$(pg_odoo "SELECT string_agg(login || ' (' || active || ')', ', ' ORDER BY login) FROM res_users WHERE login IN ('admin', 'hipaa-admin')")" \
+  "Odoo's database connections" "$(pg "SELECT count(*) || ' over the socket, ' || count(client_addr) || ' over TCP' FROM pg_stat_activity WHERE usename = 'odoo'")"
+
+echo; echo "    nginx at https://$ip/ (the lab CA; behind it Odoo 18.0):"
+python3 -W ignore - "$ip" "$root/.lab/pki/ca.crt" "$root/.lab/odoo-hipaa-admin-password" <<'PY'
 import http.client, socket, ssl, sys
 ip, ca = sys.argv[1], sys.argv[2]
 ctx = ssl.create_default_context(cafile=ca)
@@ -126,11 +148,26 @@ c.sock = ctx.wrap_socket(socket.create_connection((ip, 443), 5), server_hostname
 c.request("GET", "/web/database/manager"); r = c.getresponse()
 print("    %-44s %s" % ("/web/database/manager", r.status))
 print("    %-44s %s" % ("Strict-Transport-Security", r.getheader("Strict-Transport-Security")))
+# Odoo's login through nginx: the password alone gives no session (MFA).
+import re, urllib.parse
+def req(method, path, body=None, cookie=""):
+    c = http.client.HTTPSConnection("odoo-hipaa-lab-app", 443, context=ctx, timeout=30)
+    c.sock = ctx.wrap_socket(socket.create_connection((ip, 443), 30), server_hostname="odoo-hipaa-lab-app")
+    headers = {"Cookie": cookie}
+    if body is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    c.request(method, path, body=body, headers=headers); r = c.getresponse(); return r, r.read().decode(errors="replace")
+r, page = req("GET", "/web/login")
+print("    %-44s %s" % ("https://.../web/login (Odoo)", "%d, %s" % (r.status, "login form" if 'name="login"' in page else "no form")))
+cookie = "; ".join(h.split(";", 1)[0] for h in r.headers.get_all("Set-Cookie") or [])
+flags = sorted({a.strip().split("=")[0] for h in r.headers.get_all("Set-Cookie") or [] for a in h.split(";")[1:]})
+print("    %-44s %s" % ("its Set-Cookie attributes", ", ".join(flags)))
+token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+admin_pw = open(sys.argv[3]).read().strip()
+r, _ = req("POST", "/web/login", urllib.parse.urlencode({"login": "hipaa-admin", "password": "Lab-0%s!x" % admin_pw, "csrf_token": token, "db": "odoo"}), cookie)
+print("    %-44s %s" % ("hipaa-admin, right password", "%d -> %s (second factor required)" % (r.status, r.getheader("Location"))))
 PY
 echo; echo "    Backup and restore drill (started now rather than by their timers):"
-# Odoo is not installed yet: a small table stands in for its data.
-ex runuser -u postgres -- psql -XAtq -d odoo -c "SET client_min_messages = warning; CREATE TABLE IF NOT EXISTS demo_patient (id int PRIMARY KEY, name text);
-    INSERT INTO demo_patient SELECT g, 'demo patient ' || g FROM generate_series(1, 100) g ON CONFLICT DO NOTHING"
 ex systemctl start odoo-hipaa-backup.service
 ex systemctl start odoo-hipaa-restore-drill.service
 ex systemctl start odoo-hipaa-backup-check.service
@@ -244,8 +281,7 @@ PY
 fi
 
 echo
-echo "    Odoo here is the odoo role's TEST DOUBLE (Odoo cannot be downloaded on this"
-echo "    machine): the database-level rows are waived for that reason. The LUKS"
+echo "    Odoo here is a real Odoo 18.0 ($(basename "$ODOO_HIPAA_ODOO_ARCHIVE")). The LUKS"
 if [ "$luks_vm" = 1 ]; then
   echo "    volumes cannot exist in these containers: they are proven on the VM above."
   echo

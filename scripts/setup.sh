@@ -14,6 +14,7 @@ say() { printf '==> %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------
 apt_packages=(podman runc netavark aardvark-dns slirp4netns uidmap fuse-overlayfs
+              iptables                                    # netavark drives the firewall through it (podman networks)
               mmdebstrap python3-venv ca-certificates
               qemu-system-x86 qemu-utils openssh-client   # the LUKS VM (molecule/luks)
               chromium)                                   # renders the evidence report (molecule/site)

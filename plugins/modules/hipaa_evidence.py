@@ -75,6 +75,8 @@ import socket
 import ssl
 import stat
 
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
+
 try:
     from ansible.module_utils.basic import AnsibleModule
 except ImportError:  # unit tests import the checks without Ansible's module runtime
@@ -359,9 +361,11 @@ def check_hsts(ctx):
     status, headers = ctx.http_get("https", host, port, name, ctx.s("https_path", "/web/login"))
     value = next((v for k, v in headers if k.lower() == "strict-transport-security"), "")
     m = re.search(r"max-age=(\d+)", value)
-    ok = bool(m) and int(m.group(1)) >= 31536000 and "includesubdomains" in value.lower()
+    need_sub = LIMITS["hsts_include_subdomains"]
+    ok = bool(m) and int(m.group(1)) >= LIMITS["hsts_min_age"] and (
+        not need_sub or "includesubdomains" in value.lower())
     return ok, "HTTP %s; Strict-Transport-Security: %s" % (status, value or "(absent)"), \
-        "max-age >= 31536000; includeSubDomains"
+        "max-age >= %d%s" % (LIMITS["hsts_min_age"], "; includeSubDomains" if need_sub else "")
 
 
 def check_cookie_flags(ctx):
@@ -428,9 +432,9 @@ def check_odoo_master_password(ctx):
     m = re.search(r"^\s*admin_passwd\s*=\s*(\S+)", text, re.M)
     value = m.group(1) if m else ""
     h = re.match(r"^\$pbkdf2-sha512\$(\d+)\$", value)
-    ok = bool(h) and int(h.group(1)) >= int(ctx.s("odoo_min_rounds", 600000))
+    ok = bool(h) and int(h.group(1)) >= LIMITS["odoo_admin_passwd_rounds_min"]
     shown = ("$pbkdf2-sha512$%s$..." % h.group(1)) if h else ("(absent)" if not value else "not a pbkdf2-sha512 hash")
-    return ok, "admin_passwd = " + shown, "pbkdf2_sha512 hash, >= %s rounds" % ctx.s("odoo_min_rounds", 600000)
+    return ok, "admin_passwd = " + shown, "pbkdf2_sha512 hash, >= %s rounds" % LIMITS["odoo_admin_passwd_rounds_min"]
 
 
 def check_odoo_sandbox(ctx):
@@ -454,18 +458,29 @@ def check_odoo_session_limits(ctx):
     idle_key = ctx.s("odoo_idle_param", "odoo_hipaa.session_idle_timeout")
     abs_key = ctx.s("odoo_lifetime_param", "odoo_hipaa.session_absolute_lifetime")
     p = _odoo_params(ctx, [idle_key, abs_key])
-    idle_max = int(ctx.s("odoo_idle_max", 900))
+    # A site that documented a waiver for a longer limit passes the role's
+    # validation; the report still fails the row until the evidence is waived too.
+    idle_max = LIMITS["odoo_session_idle_timeout_max"]
+    abs_max = LIMITS["odoo_session_absolute_lifetime_max"]
     try:
-        ok = int(p[idle_key]) <= idle_max and int(p[abs_key]) <= 28800
+        ok = 0 < int(p[idle_key]) <= idle_max and int(p[idle_key]) <= int(p[abs_key]) <= abs_max
     except (TypeError, ValueError):
         ok = False
-    return ok, p, "%s <= %s s, %s <= 28800 s" % (idle_key, idle_max, abs_key)
+    return ok, p, "%s <= %s s, %s <= %s s" % (idle_key, idle_max, abs_key, abs_max)
 
 
 def check_odoo_mfa(ctx):
-    p = _odoo_params(ctx, ["auth_totp.policy"])
+    days_key = "odoo_hipaa.mfa_trusted_device_days"
+    p = _odoo_params(ctx, ["auth_totp.policy", days_key])
     want = ctx.s("odoo_mfa_policy", "all_required")
-    return p["auth_totp.policy"] == want, p, "auth_totp.policy = %s" % want
+    days_max = LIMITS["odoo_mfa_trusted_device_days_max"]
+    try:
+        days_ok = 0 <= int(p[days_key]) <= days_max
+    except (TypeError, ValueError):
+        days_ok = False
+    return p["auth_totp.policy"] == want and days_ok, p, \
+        "auth_totp.policy = %s; %s <= %d (the remember-this-device cookie skips the second factor)" % (
+            want, days_key, days_max)
 
 
 def check_odoo_login_cooldown(ctx):

@@ -259,3 +259,39 @@ def test_log_retention_six_years():
     assert one(make_ctx(files={path: conf}), "log_retention")["status"] == "pass"
     short = conf.replace("2190", "365")
     assert one(make_ctx(files={path: short}), "log_retention")["status"] == "fail"
+
+
+def _odoo_ctx(params):
+    psql = "runuser -u postgres -- psql -XAtq -F \t -d odoo -c "
+    return make_ctx({psql + "SELECT to_regclass": "t\n",
+                     psql + "SELECT key, value": "".join("%s\t%s\n" % kv for kv in params.items())})
+
+
+@pytest.mark.parametrize("idle,absolute,status", [
+    ("600", "28800", "pass"), ("900", "900", "pass"), ("901", "28800", "fail"),
+    ("600", "28801", "fail"), ("600", "300", "fail"), (None, "28800", "fail"),
+])
+def test_odoo_session_limits_follow_the_collections_limits(idle, absolute, status):
+    params = {"odoo_hipaa.session_absolute_lifetime": absolute}
+    if idle is not None:
+        params["odoo_hipaa.session_idle_timeout"] = idle
+    assert one(_odoo_ctx(params), "odoo_session_limits")["status"] == status
+
+
+@pytest.mark.parametrize("policy,days,status", [
+    ("all_required", "0", "pass"), ("all_required", "1", "pass"), ("all_required", "90", "fail"),
+    ("employee_required", "0", "fail"), ("all_required", None, "fail"),
+])
+def test_odoo_mfa_needs_the_policy_and_no_long_trusted_devices(policy, days, status):
+    params = {"auth_totp.policy": policy}
+    if days is not None:
+        params["odoo_hipaa.mfa_trusted_device_days"] = days
+    assert one(_odoo_ctx(params), "odoo_mfa")["status"] == status
+
+
+def test_the_evidence_and_the_roles_read_one_set_of_limits():
+    """The role validation reads the same module through the lookup plugin."""
+    from ansible_collections.onprem.odoo_hipaa.plugins.lookup.hipaa_limit import LookupModule
+    from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
+    assert ev.LIMITS is LIMITS
+    assert LookupModule().run(["odoo_session_absolute_lifetime_max", "hsts_min_age"]) == [28800, 31536000]

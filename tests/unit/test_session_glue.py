@@ -77,9 +77,20 @@ def glue():
                                                          "_authenticate": classmethod(lambda cls: None)})
     bus_ws = types.ModuleType("odoo.addons.bus.websocket")
     bus_ws.wsrequest = types.SimpleNamespace()
-    odoo.http, odoo.api, odoo.models, odoo.addons = http, api, models, addons
+    http.route = lambda *a, **k: (lambda f: f)
+    models.Model = Parent
+    exceptions = types.ModuleType("odoo.exceptions")
+    exceptions.AccessDenied = type("AccessDenied", (Exception,), {})
+    totp_home = types.ModuleType("odoo.addons.auth_totp.controllers.home")
+    totp_home.TRUSTED_DEVICE_COOKIE = "td_id"
+    totp_home.Home = type("Home", (), {})
+    odoo.http, odoo.api, odoo.models, odoo.addons, odoo.exceptions = http, api, models, addons, exceptions
     sys.modules.update({
         "odoo": odoo, "odoo.http": http, "odoo.api": api, "odoo.models": models, "odoo.addons": addons,
+        "odoo.exceptions": exceptions,
+        "odoo.addons.auth_totp": types.ModuleType("odoo.addons.auth_totp"),
+        "odoo.addons.auth_totp.controllers": types.ModuleType("odoo.addons.auth_totp.controllers"),
+        "odoo.addons.auth_totp.controllers.home": totp_home,
         "odoo.addons.bus": types.ModuleType("odoo.addons.bus"),
         "odoo.addons.bus.models": types.ModuleType("odoo.addons.bus.models"),
         "odoo.addons.bus.models.ir_websocket": bus_models_ws, "odoo.addons.bus.websocket": bus_ws,
@@ -166,3 +177,12 @@ def test_websocket_messages_never_refresh_and_end_a_stale_session(glue):
     with pytest.raises(SessionExpiredException):
         glue.package.models.IrWebsocket._authenticate()
     assert session.uid is None
+
+
+def test_a_trusted_device_cookie_is_bounded_and_secure(glue):
+    bounded = glue.package.controllers._bounded(
+        "td_id=abc; Expires=Wed, 01 Mar 2027 00:00:00 GMT; Max-Age=7776000; HttpOnly; Path=/; SameSite=Lax", 1)
+    attrs = [a.strip() for a in bounded.split(";")]
+    assert attrs[0] == "td_id=abc"
+    assert "Max-Age=86400" in attrs and "Secure" in attrs and "HttpOnly" in attrs
+    assert not any(a.startswith("Expires") or a == "Max-Age=7776000" for a in attrs)

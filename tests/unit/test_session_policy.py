@@ -137,3 +137,9 @@ def test_describe_names_the_reason():
     state = _session()
     assert policy.describe(policy.EXPIRED_IDLE, state, T0 + 700) == "idle for 700 s"
     assert policy.describe(policy.EXPIRED_ABSOLUTE, state, T0 + 30000) == "logged in 30000 s ago"
+
+
+@pytest.mark.parametrize("raw, days", [(None, 0), ("", 0), ("0", 0), ("1", 1), ("30", 30), ("90", 90),
+                                       ("91", 0), ("-1", 0), ("one", 0)])
+def test_trusted_device_days_is_refused_unless_set_within_range(raw, days):
+    assert policy.trusted_device_days(raw) == days

@@ -66,7 +66,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(404, json.dumps({"error": "not found", "path": self.path}))
         # Odoo 17/18: session_id=...; Expires=...; Max-Age=604800; HttpOnly; Path=/
         cookie = f"session_id={secrets.token_hex(20)}; Max-Age=604800; HttpOnly; Path=/"
-        return self._send(200, self._echo(), [("Set-Cookie", cookie)])
+        # Odoo's trusted-device cookie, as auth_totp sets it (no Secure).
+        td_id = f"td_id={secrets.token_hex(20)}; Max-Age=7776000; HttpOnly; SameSite=Lax; Path=/"
+        return self._send(200, self._echo(), [("Set-Cookie", cookie), ("Set-Cookie", td_id)])
 
     def _gevent(self):
         if self.path.split("?")[0] != "/websocket":

@@ -83,6 +83,14 @@ def test_session_cookie_gets_secure_httponly_samesite(client):
     assert attrs.get("samesite", "").lower() in ("samesite=lax", "samesite=strict"), cookies
 
 
+def test_every_cookie_reaches_the_browser_secure(client):
+    """Odoo's td_id (trusted device) and any other cookie: Secure as well."""
+    cookies = client.curl("/web").headers.get("set-cookie", [])
+    assert any(c.startswith("td_id=") for c in cookies), cookies
+    for cookie in cookies:
+        assert "secure" in [a.strip().lower() for a in cookie.split(";")[1:]], cookie
+
+
 def test_odoo_gets_the_proxy_headers_its_docs_require(client):
     resp = client.curl("/web/proxy-probe", "-H", "X-Forwarded-For: 203.0.113.7")
     assert resp.status == 200

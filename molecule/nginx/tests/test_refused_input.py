@@ -57,9 +57,9 @@ REFUSED = {
         {"nginx_tls_ciphers": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"]},
         "refused: ECDHE-RSA-AES128-SHA",
     ),
-    "HSTS preload without includeSubDomains": (
-        {"nginx_hsts_preload": True, "nginx_hsts_include_subdomains": False},
-        "nginx_hsts_preload needs nginx_hsts_include_subdomains",
+    "HSTS without includeSubDomains (the evidence report's limit)": (
+        {"nginx_hsts_include_subdomains": False},
+        "nginx_hsts_include_subdomains is false; the collection requires includeSubDomains",
     ),
     "database manager open to a name instead of a network": (
         {"nginx_database_manager_networks": ["all"]},

@@ -50,3 +50,10 @@ def test_cluster_on_its_data_mount(lab_host):
     dropin = host.file("/etc/systemd/system/postgresql@17-main.service.d/odoo-hipaa-mounts.conf")
     assert "RequiresMountsFor=/srv/pgdata /srv/pgdata/17/main" in dropin.content_string
     assert "/srv/pgdata" in host.check_output("systemctl show -p RequiresMountsFor postgresql@17-main")
+
+
+def test_odoo_reaches_the_maintenance_database_but_cannot_create_there(host):
+    """Odoo 18's cron worker and bus LISTEN on the database postgres."""
+    assert host.check_output("runuser -u odoo -- psql -XAt -d postgres -c 'SELECT current_user'") == "odoo"
+    r = host.run("runuser -u odoo -- psql -XAt -d postgres -c 'CREATE TABLE odoo_was_here (id int)'")
+    assert r.rc != 0 and "permission denied" in r.stderr, r.stderr

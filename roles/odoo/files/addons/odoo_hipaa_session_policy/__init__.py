@@ -13,7 +13,7 @@ import time
 
 from odoo import http
 
-from . import models, session_policy  # noqa: F401
+from . import controllers, models, session_policy  # noqa: F401
 
 _original_finalize = getattr(http.Session, "finalize", None)
 

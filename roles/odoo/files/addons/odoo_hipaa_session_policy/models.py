@@ -10,11 +10,13 @@ applied. Every hook runs before the request executes as the session's user.
 - ir.websocket._authenticate(): each websocket message; never activity.
 """
 
+import datetime
 import inspect
 import logging
 import time
 
 from odoo import api, models
+from odoo.exceptions import AccessDenied
 from odoo.addons.bus.models import ir_websocket as bus_ir_websocket
 from odoo.addons.bus.websocket import wsrequest
 from odoo.http import SessionExpiredException, request
@@ -126,3 +128,39 @@ else:
         def _authenticate(self):
             _check()
             return super()._authenticate()
+
+
+class AuthTotpDevice(models.Model):
+    """§164.312(d): a trusted browser (td_id) skips the second factor only
+    while odoo_hipaa.mfa_trusted_device_days allows it: never when 0 (the
+    default), and for a device key no older than that many days otherwise."""
+
+    _inherit = "auth_totp.device"
+
+    def _trusted_days(self):
+        return policy.trusted_device_days(
+            self.env["ir.config_parameter"].sudo().get_param(policy.PARAM_TRUSTED_DAYS))
+
+    def _check_credentials_for_uid(self, *, scope, key, uid):
+        if scope != "browser":
+            return super()._check_credentials_for_uid(scope=scope, key=key, uid=uid)
+        days = self._trusted_days()
+        if days <= 0:
+            return False
+        if not super()._check_credentials_for_uid(scope=scope, key=key, uid=uid):
+            return False
+        # The matching key (same index as Odoo's own lookup) must be recent.
+        self.env.cr.execute(
+            "SELECT 1 FROM auth_totp_device WHERE user_id = %s AND scope = 'browser' AND index = %s"
+            " AND create_date >= (now() at time zone 'utc') - make_interval(days => %s)",
+            [uid, key[:8], days])
+        return bool(self.env.cr.fetchone())
+
+    def _generate(self, scope, name, expiration_date):
+        if scope == "browser":
+            days = self._trusted_days()
+            if days <= 0:
+                raise AccessDenied("Trusted devices are off (odoo_hipaa.mfa_trusted_device_days = 0)")
+            bound = datetime.datetime.now() + datetime.timedelta(days=days)
+            expiration_date = min(expiration_date, bound) if expiration_date else bound
+        return super()._generate(scope, name, expiration_date)

@@ -20,6 +20,7 @@ KEY_ACTIVE_AT = "odoo_hipaa_active_at"
 
 # ir.config_parameter names and the defaults used when a parameter is missing
 # or unreadable (the safe values of the role's defaults).
+PARAM_TRUSTED_DAYS = "odoo_hipaa.mfa_trusted_device_days"
 PARAM_IDLE = "odoo_hipaa.session_idle_timeout"
 PARAM_ABSOLUTE = "odoo_hipaa.session_absolute_lifetime"
 DEFAULT_IDLE = 600
@@ -87,6 +88,16 @@ def limits(idle_value, absolute_value):
         _as_seconds(idle_value, DEFAULT_IDLE, MAX_IDLE),
         _as_seconds(absolute_value, DEFAULT_ABSOLUTE, MAX_ABSOLUTE),
     )
+
+
+def trusted_device_days(value):
+    """Days a "remember this device" (td_id) login may skip the second factor:
+    0 (refused) when the parameter is missing, unreadable or out of 0..90."""
+    try:
+        days = int(str(value).strip())
+    except (TypeError, ValueError):
+        return 0
+    return days if 0 <= days <= 90 else 0
 
 
 def _number(value):

@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.odoo_hipaa contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's control limits, in one place.
+
+The roles' validation reads them through the lookup plugin
+``onprem.odoo_hipaa.hipaa_limit`` (controller side) and the evidence module
+imports them (host side), so what a role accepts and what the evidence report
+passes can never disagree. Change a limit here and both follow.
+"""
+
+from __future__ import annotations
+
+LIMITS = {
+    # §164.312(a)(2)(iii) automatic logoff (seconds).
+    "odoo_session_idle_timeout_min": 60,
+    "odoo_session_idle_timeout_max": 900,           # above it: a written waiver
+    "odoo_session_idle_timeout_ceiling": 86400,     # never, waiver or not
+    "odoo_session_absolute_lifetime_max": 28800,    # 8 h; above it: a written waiver
+    "odoo_session_absolute_lifetime_ceiling": 604800,
+    # §164.312(d): the remember-this-device cookie skips the second factor.
+    "odoo_mfa_trusted_device_days_max": 1,          # above it: a written waiver
+    # §164.312(a)(1), §164.312(d): Odoo's master password hash.
+    "odoo_admin_passwd_rounds_min": 600000,
+    # §164.308(a)(5)(ii)(D): password management.
+    "odoo_password_min_length": 12,
+    # §164.312(e)(1): HSTS.
+    "hsts_min_age": 31536000,
+    "hsts_include_subdomains": True,
+    # A written waiver is at least this long.
+    "waiver_min_length": 20,
+}
+
+
+def limit(name):
+    """The named limit; a KeyError names an unknown one."""
+    return LIMITS[name]

@@ -118,7 +118,7 @@ printf '    %-44s %s\n' \
 
 ip=$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$app")
 printf '    %-44s %s\n' \
-  "Odoo release" "$(ex sh -c 'cd /opt/odoo/server && python3 -c "import odoo.release as r; print(r.version)"' 2>/dev/null)" \
+  "Odoo release" "$(ex sh -c 'cd /opt/odoo/server && python3 -B -c "import odoo.release as r; print(r.version)"' 2>/dev/null)" \
   "Odoo modules installed" "$(pg_odoo "SELECT count(*) FROM ir_module_module WHERE state = 'installed'")" \
   "Odoo parameters (HIPAA)" "$(pg_odoo "SELECT string_agg(key || '=' || value, ', ' ORDER BY key) FROM ir_config_parameter WHERE key IN ('auth_totp.policy', 'odoo_hipaa.session_idle_timeout', 'odoo_hipaa.session_absolute_lifetime', 'odoo_hipaa.mfa_trusted_device_days', 'base.login_cooldown_after')")" \
   "auditlog rules logging reads" "$(pg_odoo "SELECT string_agg(m.model, ', ' ORDER BY m.model) FROM auditlog_rule r JOIN ir_model m ON m.id = r.model_id WHERE r.state = 'subscribed' AND r.log_read")" \
@@ -195,6 +195,7 @@ for r in d["controls"]:
 PY
 echo "    HTML report: $(readlink -f "$root/reports/evidence/latest.html")"
 [ "$verify_rc" -eq 0 ] || echo "    verify.yml exited $verify_rc: the FAIL rows above are findings (log: reports/verify-demo.log)"
+demo_rc=$verify_rc
 if [ "$luks_vm" = 1 ]; then
   # Ansible against the VM: the luks scenario's settings (molecule/luks/molecule.yml)
   # that are not inventory variables (inventories/lab_vm/hosts.yml has the rest):
@@ -293,3 +294,5 @@ else
   echo
   echo "    Look around:  podman exec -it $app bash      Remove:  scripts/demo.sh --destroy"
 fi
+# The demo's promise is a site whose evidence passes: a failed control fails the demo too.
+exit "${demo_rc:-0}"

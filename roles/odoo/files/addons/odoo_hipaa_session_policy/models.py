@@ -164,3 +164,16 @@ class AuthTotpDevice(models.Model):
             bound = datetime.datetime.now() + datetime.timedelta(days=days)
             expiration_date = min(expiration_date, bound) if expiration_date else bound
         return super()._generate(scope, name, expiration_date)
+
+
+class ResUsers(models.Model):
+    """§164.312(d): under an MFA policy, external RPC (/xmlrpc, /jsonrpc)
+    takes an API key, never the password alone. Odoo itself asks for a key
+    only from users with an authenticator app; a user whose second factor is
+    the e-mailed code (auth_totp_mail_enforce) could otherwise call RPC with
+    the password alone."""
+
+    _inherit = "res.users"
+
+    def _rpc_api_keys_only(self):
+        return bool(self._mfa_type()) or super()._rpc_api_keys_only()

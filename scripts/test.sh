@@ -35,6 +35,7 @@ collection_build() {
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.odoo_admin_passwd >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t module onprem.odoo_hipaa.hipaa_evidence >/dev/null &&
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t lookup onprem.odoo_hipaa.hipaa_limit >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/verify.yml &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/site.yml &&
   rm -rf "$out"

@@ -1,6 +1,7 @@
-"""The role run again: bad input is refused before any change, with a
-message that says what is allowed; good input changes nothing (the master
-password hash is kept despite its random salt); --check passes."""
+"""The role run again on the real Odoo: bad input is refused before any
+change, with a message that says what is allowed; good input changes nothing
+(the master password hash is kept despite its random salt, the database
+policy is already applied); --check passes."""
 
 import re
 
@@ -18,6 +19,18 @@ REFUSED = {
     "idle timeout of an hour without a waiver": (
         "odoo-d12", dict(PASSWORD, odoo_session_idle_timeout=3600),
         "odoo_session_idle_timeout is 3600 s; more than 900 s needs odoo_session_idle_timeout_waiver",
+    ),
+    "an absolute lifetime of 9 h without a waiver (the evidence report's limit)": (
+        "odoo-d13", dict(PASSWORD, odoo_session_absolute_lifetime=32400),
+        "odoo_session_absolute_lifetime is 32400 s; more than 28800 s (8 h) needs odoo_session_absolute_lifetime_waiver",
+    ),
+    "trusted devices for 30 days without a waiver": (
+        "odoo-d12", dict(PASSWORD, odoo_mfa_trusted_device_days=30),
+        "odoo_mfa_trusted_device_days is 30; allowed 0 (refused, the default) to 1",
+    ),
+    "workers 0 (threaded mode) is refused, not replaced": (
+        "odoo-d13", dict(PASSWORD, odoo_workers=0),
+        "odoo_workers must be at least 1",
     ),
     "Odoo 19.0 on Debian 12": (
         "odoo-d12", dict(PASSWORD, odoo_version="19.0"),

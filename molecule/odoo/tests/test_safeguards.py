@@ -28,7 +28,7 @@ What it proves, on every host of the group odoo:
   is active in Settings; the database manager is refused at nginx; Odoo
   reaches PostgreSQL over the unix socket only.
 
-Lab settings this relies on (scenario inventory): idle 60 s, absolute 150 s,
+Lab settings this relies on (scenario inventory): idle 60 s, absolute 90 s,
 auth_totp.policy all_required, cooldown 5 failures / 60 s, password policy
 12 characters with lower/upper/digit/special, auditlog read rules on
 res.partner, administrator hipaa-admin, odoo_mfa_trusted_device_days 0.
@@ -67,7 +67,7 @@ PARTNER_REF = "odoo-hipaa-test-patient"
 PARTNER_NAME = "Test Patient (odoo_hipaa lab)"
 
 IDLE = 60                # odoo_hipaa.session_idle_timeout
-ABSOLUTE = 150           # odoo_hipaa.session_absolute_lifetime
+ABSOLUTE = 90            # odoo_hipaa.session_absolute_lifetime
 COOLDOWN_AFTER = 5       # base.login_cooldown_after
 COOLDOWN_SECONDS = 60    # base.login_cooldown_duration
 KEEPALIVE = 20           # seconds between the active session's requests

@@ -82,7 +82,8 @@ def set_mode(mode: str) -> None:
     """policy: the role's odoo.conf and the module installed; none: the module
     uninstalled and left out of server_wide_modules. Odoo restarted either way."""
     if mode == "none":
-        sh(f"cp -p {CONF} /root/odoo.conf.bench-orig && sed -i 's/,{MODULE}$//' {CONF}")
+        sh(f"cp -p {CONF} /root/odoo.conf.bench-orig && sed -i 's/,{MODULE}$//' {CONF}"
+           f" && ! grep -q '^server_wide_modules.*{MODULE}' {CONF}")
         odoo_shell(f"""
 m = env["ir.module.module"].search([("name", "=", {MODULE!r}), ("state", "=", "installed")])
 m and m.button_immediate_uninstall()
@@ -103,7 +104,7 @@ env.cr.commit()
 
 
 def login() -> str:
-    sh(f"runuser -u postgres -- psql -XAtd odoo -c \"DELETE FROM auth_totp_rate_limit_log\"")
+    sh("runuser -u postgres -- psql -XAtd odoo -c \"DELETE FROM auth_totp_rate_limit_log\"")
     client = OdooClient(ADDRESS, SERVER_NAME, CA_FILE)
     first = client.login(DB, LOGIN, PASSWORD)
     assert first.mfa_required, (first.status, first.location)

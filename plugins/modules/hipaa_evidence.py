@@ -475,7 +475,8 @@ def check_odoo_mfa(ctx):
     want = ctx.s("odoo_mfa_policy", "all_required")
     days_max = LIMITS["odoo_mfa_trusted_device_days_max"]
     try:
-        days_ok = 0 <= int(p[days_key]) <= days_max
+        # Missing means refused (0), as the session addon reads it.
+        days_ok = 0 <= int(p[days_key] if p[days_key] not in (None, "") else 0) <= days_max
     except (TypeError, ValueError):
         days_ok = False
     return p["auth_totp.policy"] == want and days_ok, p, \

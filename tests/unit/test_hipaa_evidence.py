@@ -280,7 +280,7 @@ def test_odoo_session_limits_follow_the_collections_limits(idle, absolute, statu
 
 @pytest.mark.parametrize("policy,days,status", [
     ("all_required", "0", "pass"), ("all_required", "1", "pass"), ("all_required", "90", "fail"),
-    ("employee_required", "0", "fail"), ("all_required", None, "fail"),
+    ("employee_required", "0", "fail"), ("all_required", None, "pass"), ("all_required", "x", "fail"),
 ])
 def test_odoo_mfa_needs_the_policy_and_no_long_trusted_devices(policy, days, status):
     params = {"auth_totp.policy": policy}

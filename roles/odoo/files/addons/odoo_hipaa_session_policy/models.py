@@ -156,14 +156,18 @@ class AuthTotpDevice(models.Model):
             [uid, key[:8], days])
         return bool(self.env.cr.fetchone())
 
-    def _generate(self, scope, name, expiration_date):
+    # Odoo 17.0 calls _generate(scope, name); 18.0 and 19.0 add expiration_date.
+    def _generate(self, scope, name, *args, **kwargs):
         if scope == "browser":
             days = self._trusted_days()
             if days <= 0:
                 raise AccessDenied("Trusted devices are off (odoo_hipaa.mfa_trusted_device_days = 0)")
             bound = datetime.datetime.now() + datetime.timedelta(days=days)
-            expiration_date = min(expiration_date, bound) if expiration_date else bound
-        return super()._generate(scope, name, expiration_date)
+            if args:
+                args = (min(args[0], bound) if args[0] else bound,) + tuple(args[1:])
+            elif "expiration_date" in kwargs:
+                kwargs["expiration_date"] = min(kwargs["expiration_date"], bound) if kwargs["expiration_date"] else bound
+        return super()._generate(scope, name, *args, **kwargs)
 
 
 class ResUsers(models.Model):

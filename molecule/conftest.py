@@ -12,9 +12,10 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -150,3 +151,168 @@ def assert_refused():
         assert fingerprint(host, files, commands) == before
 
     return check
+
+
+# --- tables of bad inputs, run as one playbook -----------------------------
+#
+# A table lists one bad input per line:
+#     "what a careless sysadmin did": ({"variable": value, ...}, "expected message"),
+# optionally with the hosts it applies to as a third element (default: every
+# host the table is run on, i.e. both Debian releases).
+#
+# All cases of a table run in ONE ansible-playbook run: a play per case,
+# the case's inputs as play vars (which win over the scenario's inventory),
+# the role inside block/rescue, so a refusal is recorded and the next case
+# runs. Around every case a snapshot (sha256 of the watched files, output of
+# the watched commands) is taken by the same run, so a case that changed
+# anything is named, not just "something changed". Far cheaper than a run
+# per case (start-up, facts, connection once), so the tables can be long.
+
+ABSENT = "__odoo_hipaa_test_absent__"   # a case's value for "leave this input out"
+
+
+def _leaves(value) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _leaves(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _leaves(v)]
+    return [str(value)]
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split())
+
+
+@dataclass
+class CaseOutcome:
+    host: str
+    refused: bool = False
+    failed_task: str = ""
+    failure: str = ""               # every string of the failed result, whitespace-normalised
+    changed_tasks: list = field(default_factory=list)
+    before: str | None = None       # the host's snapshot before and after the case
+    after: str | None = None
+
+
+@dataclass
+class RefusedBatch:
+    role: str
+    cases: dict
+    outcomes: dict                  # case name -> {host: CaseOutcome}
+    output: str
+
+    def check(self, case: str) -> None:
+        """The case was refused on each of its hosts, with its message, and
+        nothing changed there (no changed task, identical snapshot)."""
+        message = _normal(self.cases[case][1])
+        per_host = self.outcomes.get(case, {})
+        assert per_host, f"case {case!r} never ran (a host failed for good earlier?):\n{self.output[-3000:]}"
+        for host, out in sorted(per_host.items()):
+            where = f"{self.role} on {host}, case {case!r}"
+            assert out.refused, f"{where}: the bad input was ACCEPTED (the role ran to its end)"
+            assert message in out.failure, (
+                f"{where}: refused by task {out.failed_task!r}, but without the expected message\n"
+                f"  expected: {message}\n  got:      {out.failure[:2000]}")
+            assert not out.changed_tasks, f"{where}: changed the host before refusing: {out.changed_tasks}"
+            assert out.before is not None and out.after is not None, f"{where}: no snapshot around the case"
+            assert out.after == out.before, f"{where}: watched files/commands differ after the case:\n" + "\n".join(
+                line for line in _diff(out.before, out.after))
+
+
+def _diff(a: str, b: str) -> list[str]:
+    import difflib
+    return list(difflib.unified_diff(a.splitlines(), b.splitlines(), "before", "after", lineterm="", n=0))[:60]
+
+
+def _snapshot_script(files: list[str], commands: list[str]) -> str:
+    lines = []
+    for f in files:
+        q = shlex.quote(f)
+        lines.append(f"if [ -e {q} ]; then sha256sum {q}; else echo absent {q}; fi")
+    for c in commands:
+        lines.append(f"printf '## %s\\n' {shlex.quote(c)}; ( {c} ) 2>&1; echo \"rc=$?\"")
+    return "\n".join(lines)
+
+
+def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str],
+                      commands: list[str] = (), common_vars: dict | None = None) -> RefusedBatch:
+    """Run every case of the table `cases` (see above) against `hosts` in one
+    playbook; common_vars go into every case (a case's own inputs win)."""
+    snapshot = {
+        "name": "Snapshot the watched files and commands",
+        "ansible.builtin.shell": {"cmd": _snapshot_script(files, list(commands)), "executable": "/bin/bash"},
+        "register": "odoo_hipaa_test_snapshot",
+        "changed_when": False,
+        "check_mode": False,
+    }
+    plays = [{"name": "baseline", "hosts": ",".join(hosts), "gather_facts": True, "tasks": [snapshot]}]
+    names = list(cases)
+    for i, name in enumerate(names):
+        spec = cases[name]
+        case_hosts = spec[2] if len(spec) > 2 else hosts
+        plays.append({
+            "name": f"case {i}",
+            "hosts": ",".join(case_hosts),
+            "gather_facts": False,
+            # a case leaves an input out with the value ABSENT
+            "vars": {k: v for k, v in dict(common_vars or {}, **spec[0]).items() if v != ABSENT},
+            "tasks": [
+                {"name": "Run the role with the bad input",
+                 "block": [
+                     {"name": f"Apply onprem.odoo_hipaa.{role}",
+                      "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}"}},
+                     {"name": "ODOO_HIPAA_ACCEPTED", "ansible.builtin.debug": {"msg": "accepted"}},
+                 ],
+                 "rescue": [
+                     {"name": "ODOO_HIPAA_REFUSED",
+                      "ansible.builtin.debug": {"msg": {
+                          "task": "{{ ansible_failed_task.name | default('') }}",
+                          "result": "{{ ansible_failed_result | default({}) }}"}}},
+                 ]},
+                snapshot,
+            ],
+        })
+    with tempfile.TemporaryDirectory() as tmp:
+        playbook = Path(tmp, "refused.yml")
+        playbook.write_text(json.dumps(plays))
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+                   ANSIBLE_FORCE_COLOR="false", ANSIBLE_NOCOLOR="1")
+        proc = subprocess.run(["ansible-playbook", "-i", _inventory_dir(), str(playbook)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=60 * (5 + len(names)))
+    output = proc.stdout + proc.stderr
+    try:  # the JSON document starts on a line of its own; other callbacks may print around it
+        start = re.search(r"^\{$", proc.stdout, re.M)
+        report, _ = json.JSONDecoder().raw_decode(proc.stdout[start.start():] if start else "")
+    except ValueError as exc:
+        raise AssertionError(f"no JSON from the batch run ({exc}):\n{output[-3000:]}") from exc
+
+    last: dict = {}
+    for host, res in report["plays"][0]["tasks"][-1]["hosts"].items():
+        last[host] = res.get("stdout")
+    outcomes: dict = {}
+    for name, play in zip(names, report["plays"][1:]):
+        per_host: dict = {}
+        for task in play["tasks"]:
+            tname = task["task"]["name"]
+            for host, res in task["hosts"].items():
+                out = per_host.setdefault(host, CaseOutcome(host=host, before=last.get(host)))
+                if tname == "ODOO_HIPAA_REFUSED":
+                    out.refused = True
+                    msg = res.get("msg") or {}
+                    out.failed_task = msg.get("task", "") if isinstance(msg, dict) else ""
+                    out.failure = _normal(" ".join(_leaves(msg.get("result", msg) if isinstance(msg, dict) else msg)))
+                elif tname == "Snapshot the watched files and commands":
+                    out.after = res.get("stdout")
+                    last[host] = out.after
+                elif res.get("changed") and not out.refused:
+                    out.changed_tasks.append(tname)
+        outcomes[name] = per_host
+    return RefusedBatch(role=role, cases=cases, outcomes=outcomes, output=output)
+
+
+@pytest.fixture(scope="session")
+def refused_batch():
+    """refused_batch(role, cases, hosts, files, commands=(), common_vars=None)
+    -> RefusedBatch; call .check(case) in a test parametrized over the table."""
+    return run_refused_batch

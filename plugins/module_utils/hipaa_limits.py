@@ -27,6 +27,10 @@ LIMITS = {
     # §164.312(e)(1): HSTS.
     "hsts_min_age": 31536000,
     "hsts_include_subdomains": True,
+    # §164.312(a)(1): the narrowest networks a service may be opened to (the
+    # database manager, a PostgreSQL TCP client); broader ones need a waiver.
+    "allowed_network_min_prefix_v4": 16,
+    "allowed_network_min_prefix_v6": 48,
     # A written waiver is at least this long.
     "waiver_min_length": 20,
 }

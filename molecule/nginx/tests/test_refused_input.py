@@ -1,8 +1,9 @@
-"""Bad input is refused before any change, with a message that says what is
-allowed. Each case runs the role again on nginx-d12 with one bad input and
-checks: the run fails, the message names the problem, nothing changed on the
-host (recap changed=0, the files under /etc/nginx, `nginx -T` and the worker
-processes identical: no reload happened)."""
+"""Bad input is refused before any change, with a message that names the
+variable and says what is allowed. The table runs as one playbook
+(molecule/conftest.py, refused_batch) on nginx-d12 and nginx-d13; for each
+case: the run is refused with the message, no task reported a change, and the
+files under /etc/nginx, `nginx -T` and the worker processes are identical (no
+reload happened)."""
 
 import os
 import subprocess
@@ -28,58 +29,69 @@ WATCHED_COMMANDS = [
     "ps -o pid= --ppid $(cat /run/nginx.pid) | sort",   # new workers after any reload
 ]
 
+HOSTS = ["nginx-d12", "nginx-d13"]
+D12 = ["nginx-d12"]
+
+# "what a careless sysadmin did": ({variable: value}, "expected message"[, hosts])
 REFUSED = {
-    "TLSv1.1 in the protocols": (
-        {"nginx_tls_protocols": ["TLSv1.1", "TLSv1.2", "TLSv1.3"]},
-        "value of nginx_tls_protocols must be one or more of: TLSv1.2, TLSv1.3. Got no match for: TLSv1.1",
-    ),
-    "HSTS max-age of one day": (
-        {"nginx_hsts_max_age": 86400},
-        "nginx_hsts_max_age must be at least 31536000 (one year), got 86400",
-    ),
-    "certificate file missing": (
-        {"nginx_tls_cert_file": "/nonexistent/odoo.crt"},
-        "TLS file(s) not found on the controller: /nonexistent/odoo.crt",
-    ),
-    "key that does not match the certificate": (
-        {"nginx_tls_key_file": f"{PKI}/nginx-d13.key"},
-        f"{PKI}/nginx-d13.key does not match the certificate {PKI}/nginx-d12.crt",
-    ),
-    "certificate that does not cover the server name": (
-        {"nginx_server_name": "erp.example.org"},
-        "does not cover erp.example.org (nginx_server_name); its subject alternative names are: nginx-d12",
-    ),
-    "certificate that expires within the minimum days": (
-        {"nginx_tls_cert_file": f"{PKI}/nginx-expiring.crt", "nginx_tls_key_file": f"{PKI}/nginx-expiring.key"},
-        "nginx-expiring.crt expires within 14 days",
-    ),
-    "a CBC cipher": (
-        {"nginx_tls_ciphers": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"]},
-        "refused: ECDHE-RSA-AES128-SHA",
-    ),
-    "HSTS without includeSubDomains (the evidence report's limit)": (
-        {"nginx_hsts_include_subdomains": False},
-        "nginx_hsts_include_subdomains is false; the collection requires includeSubDomains",
-    ),
-    "database manager open to a name instead of a network": (
-        {"nginx_database_manager_networks": ["all"]},
-        "nginx_database_manager_networks entry 'all' is not a network in CIDR form",
-    ),
-    "OCSP stapling forced for a CA without OCSP": (
-        {"nginx_ocsp_stapling": "enabled"},
-        "OCSP stapling needs a certificate with an OCSP responder URL",
-    ),
-    "SameSite none for the session cookie": (
-        {"nginx_session_cookie_samesite": "none"},
-        "value of nginx_session_cookie_samesite must be one of: lax, strict, got: none",
-    ),
+    # TLS (§164.312(e)(1))
+    "TLSv1.1 in the protocols": ({"nginx_tls_protocols": ["TLSv1.1", "TLSv1.2", "TLSv1.3"]}, "value of nginx_tls_protocols must be one or more of: TLSv1.2, TLSv1.3. Got no match for: TLSv1.1"),
+    "TLS protocols with a typo": ({"nginx_tls_protocols": ["TLS1.2"]}, "Got no match for: TLS1.2"),
+    "no TLS protocol at all": ({"nginx_tls_protocols": []}, "nginx_tls_protocols is empty"),
+    "a CBC cipher": ({"nginx_tls_ciphers": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"]}, "refused: ECDHE-RSA-AES128-SHA"),
+    "no cipher at all": ({"nginx_tls_ciphers": []}, "refused: (empty list)"),
+    "certificate file missing": ({"nginx_tls_cert_file": "/nonexistent/odoo.crt"}, "TLS file(s) not found on the controller: /nonexistent/odoo.crt"),
+    "no certificate given": ({"nginx_tls_cert_file": ""}, "Set nginx_tls_cert_file and nginx_tls_key_file"),
+    "key that does not match the certificate": ({"nginx_tls_key_file": f"{PKI}/nginx-d13.key"}, f"{PKI}/nginx-d13.key does not match the certificate {PKI}/nginx-d12.crt", D12),
+    "certificate that does not cover the server name": ({"nginx_server_name": "erp.example.org"}, "does not cover erp.example.org (nginx_server_name)"),
+    "a server name with a space": ({"nginx_server_name": "erp example.org"}, "nginx_server_name 'erp example.org' is not a DNS name or IP address"),
+    "certificate that expires within the minimum days": ({"nginx_tls_cert_file": f"{PKI}/nginx-expiring.crt", "nginx_tls_key_file": f"{PKI}/nginx-expiring.key"}, "nginx-expiring.crt expires within 14 days"),
+    "certificate margin of zero days": ({"nginx_cert_min_days_left": 0}, "nginx_cert_min_days_left is 0; it must be 1 or more"),
+    "OCSP stapling forced for a CA without OCSP": ({"nginx_ocsp_stapling": "enabled"}, "OCSP stapling needs a certificate with an OCSP responder URL"),
+    "OCSP stapling with a typo": ({"nginx_ocsp_stapling": "on"}, "value of nginx_ocsp_stapling must be one of: auto, enabled, disabled, got: on"),
+    # HSTS
+    "HSTS max-age of one day": ({"nginx_hsts_max_age": 86400}, "nginx_hsts_max_age must be at least 31536000 (one year), got 86400"),
+    "HSTS max-age negative": ({"nginx_hsts_max_age": -1}, "nginx_hsts_max_age must be at least 31536000 (one year), got -1"),
+    "HSTS max-age as words": ({"nginx_hsts_max_age": "two years"}, "nginx_hsts_max_age"),
+    "HSTS without includeSubDomains (the evidence report's limit)": ({"nginx_hsts_include_subdomains": False}, "nginx_hsts_include_subdomains is false; the collection requires includeSubDomains"),
+    # cookies and headers
+    "SameSite none for the session cookie": ({"nginx_session_cookie_samesite": "none"}, "value of nginx_session_cookie_samesite must be one of: lax, strict, got: none"),
+    "frame options allowing everyone": ({"nginx_frame_options": "ALLOW-FROM *"}, "nginx_frame_options"),
+    # the database manager (issue: 0.0.0.0/0 was accepted without a word)
+    "database manager open to a name instead of a network": ({"nginx_database_manager_networks": ["all"]}, "nginx_database_manager_networks entry 'all' is not a network in CIDR form"),
+    "database manager open to the world": ({"nginx_database_manager_networks": ["0.0.0.0/0"]}, "nginx_database_manager_networks entry '0.0.0.0/0' is broader than /16 (IPv4)"),
+    "database manager open to all of IPv6": ({"nginx_database_manager_networks": ["::/0"]}, "nginx_database_manager_networks entry '::/0' is broader than /48 (IPv6)"),
+    "database manager open to a /8": ({"nginx_database_manager_networks": ["10.0.0.0/8"]}, "entry '10.0.0.0/8' is broader than /16"),
+    "database manager open to a public network": ({"nginx_database_manager_networks": ["198.51.100.0/24"]}, "entry '198.51.100.0/24' is not a private network"),
+    "database manager with a waiver that says nothing": ({"nginx_database_manager_networks": ["0.0.0.0/0"], "nginx_database_manager_networks_waiver": "ok"}, "set nginx_database_manager_networks_waiver to the written reason (at least 20 characters)"),
+    "database manager networks as a string": ({"nginx_database_manager_networks": "10.20.5.0/24 10.20.6.0/24"}, "entry '10.20.5.0/24 10.20.6.0/24' is not a network in CIDR form"),
+    # login throttling and limits
+    "login rate with a typo": ({"nginx_login_rate": "30/m"}, "nginx_login_rate is '30/m'; it must look like 30r/m or 1r/s"),
+    "login rate of zero": ({"nginx_login_rate": "0r/m"}, "nginx_login_rate is '0r/m'"),
+    "negative login burst": ({"nginx_login_burst": -5}, "nginx_login_burst is -5; it must be 0 or more"),
+    "no login path": ({"nginx_login_paths": []}, "nginx_login_paths must list plain URL paths"),
+    "a login path with a regex": ({"nginx_login_paths": ["/web/login", "~ ^/web"]}, "refused: ~ ^/web"),
+    "body size with a unit typo": ({"nginx_client_max_body_size": "64 MB"}, "nginx_client_max_body_size is '64 MB'; it must be a size like 64m"),
+    "proxy timeout of zero": ({"nginx_proxy_timeout": 0}, "nginx_proxy_timeout is 0; it must be 1 or more"),
+    "an HTTPS port out of range": ({"nginx_https_port": 70000}, "nginx_https_port is 70000; a port is 1-65535"),
+    "Odoo and nginx on the same port": ({"nginx_https_port": 8069, "nginx_odoo_http_port": 8069}, "nginx_https_port is 8069; a port is 1-65535 and each of"),
+    # paths (issue: a space in the access log changed the host before nginx -t failed)
+    "access log with a space": ({"nginx_access_log": "/var/log/nginx/odoo access.log"}, "nginx_access_log is '/var/log/nginx/odoo access.log': it contains whitespace or a control character"),
+    "access log outside /var/log": ({"nginx_access_log": "/tmp/odoo-access.log"}, "nginx_access_log is '/tmp/odoo-access.log': it is not below /var/log"),
+    "access log escaping /var/log": ({"nginx_access_log": "/var/log/../etc/nginx/x.log"}, "it has an empty, '.' or '..' component"),
+    "access log with a semicolon": ({"nginx_access_log": "/var/log/nginx/a.log; include /etc/shadow"}, "nginx_access_log is '/var/log/nginx/a.log; include /etc/shadow'"),
+    "access log relative": ({"nginx_access_log": "odoo-access.log"}, "it is not an absolute path"),
 }
 
 
+@pytest.fixture(scope="module")
+def refused(refused_batch):
+    return refused_batch("nginx", REFUSED, HOSTS, WATCHED_FILES, WATCHED_COMMANDS)
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_bad_input_is_refused_and_changes_nothing(case, assert_refused):
-    extra_vars, message = REFUSED[case]
-    assert_refused(TARGET, "nginx", extra_vars, message, WATCHED_FILES, WATCHED_COMMANDS)
+def test_bad_input_is_refused_and_changes_nothing(case, refused):
+    refused.check(case)
 
 
 def test_the_converged_input_is_accepted_and_changes_nothing(role_runner, lab_host, fingerprint):

@@ -17,59 +17,53 @@ WATCHED_COMMANDS = [
 ]
 PASSWORD = {"odoo_admin_password": "{{ odoo_lab_admin_password }}"}
 
+HOSTS = ["odoo-d12", "odoo-d13"]
+ABSENT = "__odoo_hipaa_test_absent__"   # molecule/conftest.py: leave the input out
+D12, D13 = ["odoo-d12"], ["odoo-d13"]
+REMOTE_DB = {"odoo_db_host": "db.example.org", "odoo_db_ssl_ca_file": "/etc/ssl/certs/ca-certificates.crt"}
+
+# "what a careless sysadmin did": ({variable: value}, "expected message"[, hosts]).
+# Every case gets the master password (common_vars) unless it sets its own.
 REFUSED = {
-    "idle timeout of an hour without a waiver": (
-        "odoo-d12", dict(PASSWORD, odoo_session_idle_timeout=3600),
-        "odoo_session_idle_timeout is 3600 s; more than 900 s needs odoo_session_idle_timeout_waiver",
-    ),
-    "an absolute lifetime of 9 h without a waiver (the evidence report's limit)": (
-        "odoo-d13", dict(PASSWORD, odoo_session_absolute_lifetime=32400),
-        "odoo_session_absolute_lifetime is 32400 s; more than 28800 s (8 h) needs odoo_session_absolute_lifetime_waiver",
-    ),
-    "trusted devices for 30 days without a waiver": (
-        "odoo-d12", dict(PASSWORD, odoo_mfa_trusted_device_days=30),
-        "odoo_mfa_trusted_device_days is 30; allowed 0 (refused, the default) to 1",
-    ),
-    "workers 0 (threaded mode) is refused, not replaced": (
-        "odoo-d13", dict(PASSWORD, odoo_workers=0),
-        "odoo_workers must be at least 1",
-    ),
-    "Odoo 19.0 on Debian 12": (
-        "odoo-d12", dict(PASSWORD, odoo_version="19.0"),
-        "Odoo 19.0 is not supported on Debian 12. Supported pairs: 17.0 on Debian 12; 18.0 on Debian 12 and 13; 19.0 on Debian 13.",
-    ),
-    "Odoo 17.0 on Debian 13": (
-        "odoo-d13", dict(PASSWORD, odoo_version="17.0"),
-        "Odoo 17.0 is not supported on Debian 13.",
-    ),
-    "no master password": (
-        "odoo-d13", {},
-        "missing required arguments: odoo_admin_password",
-    ),
-    "an unknown series": (
-        "odoo-d13", dict(PASSWORD, odoo_version="16.0"),
-        "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 16.0",
-    ),
-    "Odoo on every interface": (
-        "odoo-d13", dict(PASSWORD, odoo_http_interface="0.0.0.0"),
-        "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)",
-    ),
-    "a remote database without Odoo's client certificate": (
-        "odoo-d12", dict(PASSWORD, odoo_db_host="db.example.org", odoo_db_ssl_ca_file="/etc/ssl/certs/ca-certificates.crt"),
-        "with odoo_db_ssl_ca_file (the CA of the database server) and Odoo's client certificate",
-    ),
-    "a remote database whose key file is missing": (
-        "odoo-d12", dict(PASSWORD, odoo_db_host="db.example.org", odoo_db_ssl_ca_file="/etc/ssl/certs/ca-certificates.crt",
-                         odoo_db_ssl_cert_file="/etc/ssl/certs/ca-certificates.crt", odoo_db_ssl_key_file="/nonexistent/odoo.key"),
-        "/nonexistent/odoo.key (a TLS file for the remote database) is not a file on the controller.",
-    ),
+    # session limits and MFA (hipaa_limits.py; §164.312(a)(2)(iii), §164.312(d))
+    "idle timeout of an hour without a waiver": ({"odoo_session_idle_timeout": 3600}, "odoo_session_idle_timeout is 3600 s; more than 900 s needs odoo_session_idle_timeout_waiver"),
+    "an absolute lifetime of 9 h without a waiver (the evidence report's limit)": ({"odoo_session_absolute_lifetime": 32400}, "odoo_session_absolute_lifetime is 32400 s; more than 28800 s (8 h) needs odoo_session_absolute_lifetime_waiver"),
+    "trusted devices for 30 days without a waiver": ({"odoo_mfa_trusted_device_days": 30}, "odoo_mfa_trusted_device_days is 30; allowed 0 (refused, the default) to 1"),
+    "MFA policy with a typo": ({"odoo_mfa_policy": "all_users"}, "value of odoo_mfa_policy must be one of"),
+    "password minimum of 8": ({"odoo_password_min_length": 8}, "odoo_password_min_length is 8; it must be at least 12"),
+    "master password hash with 1000 rounds": ({"odoo_admin_passwd_rounds": 1000}, "odoo_admin_passwd_rounds is 1000; it must be at least 600000"),
+    # the master password (shown never; the rule always)
+    "no master password": ({"odoo_admin_password": ABSENT}, "missing required arguments: odoo_admin_password"),
+    "a short master password": ({"odoo_admin_password": "admin123"}, "odoo_admin_password (not shown) has 8 characters; at least 12 are required"),
+    "the example inventory's placeholder master password": ({"odoo_admin_password": "<Odoo's master password (database manager); at least 20 characters>"}, "odoo_admin_password (not shown) looks like a placeholder"),
+    # versions and sources
+    "Odoo 19.0 on Debian 12": ({"odoo_version": "19.0"}, "Odoo 19.0 is not supported on Debian 12. Supported pairs: 17.0 on Debian 12; 18.0 on Debian 12 and 13; 19.0 on Debian 13.", D12),
+    "Odoo 17.0 on Debian 13": ({"odoo_version": "17.0"}, "Odoo 17.0 is not supported on Debian 13.", D13),
+    "an unknown series": ({"odoo_version": "16.0"}, "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 16.0"),
+    "the series as a number": ({"odoo_version": 18}, "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 18"),
+    "an install method with a typo": ({"odoo_install_method": "tarball"}, "value of odoo_install_method must be one of"),
+    # the service
+    "Odoo on every interface": ({"odoo_http_interface": "0.0.0.0"}, "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)"),
+    "workers 0 (threaded mode) is refused, not replaced": ({"odoo_workers": 0}, "odoo_workers is 0; it must be at least 1"),
+    "an option the role owns": ({"odoo_extra_options": {"list_db": "True"}}, "odoo_extra_options may not set list_db"),
+    "a data directory with a space": ({"odoo_data_dir": "/var/lib/odoo data"}, "odoo_data_dir is '/var/lib/odoo data': it contains whitespace"),
+    "the install directory /usr": ({"odoo_install_dir": "/usr"}, "odoo_install_dir is '/usr': it is a system directory"),
+    "a relative data directory": ({"odoo_data_dir": "odoo-data"}, "odoo_data_dir is 'odoo-data': it is not an absolute path"),
+    # a remote database (§164.312(e)(1))
+    "a remote database without Odoo's client certificate": (REMOTE_DB, "with odoo_db_ssl_ca_file (the CA of the database server) and Odoo's client certificate"),
+    "a remote database whose key file is missing": (dict(REMOTE_DB, odoo_db_ssl_cert_file="/etc/ssl/certs/ca-certificates.crt", odoo_db_ssl_key_file="/nonexistent/odoo.key"), "/nonexistent/odoo.key (a TLS file for the remote database) is not a file on the controller."),
+    "a remote database with sslmode require": (dict(REMOTE_DB, odoo_db_sslmode="require"), "odoo_db_sslmode"),
 }
 
 
+@pytest.fixture(scope="module")
+def refused(refused_batch):
+    return refused_batch("odoo", REFUSED, HOSTS, WATCHED_FILES, WATCHED_COMMANDS, common_vars=PASSWORD)
+
+
 @pytest.mark.parametrize("case", sorted(REFUSED))
-def test_bad_input_is_refused_and_changes_nothing(case, assert_refused):
-    host, extra_vars, message = REFUSED[case]
-    assert_refused(host, "odoo", extra_vars, message, WATCHED_FILES, WATCHED_COMMANDS)
+def test_bad_input_is_refused_and_changes_nothing(case, refused):
+    refused.check(case)
 
 
 def test_check_mode_passes_on_a_converged_host(role_runner):

@@ -14,12 +14,18 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import testinfra
+
+# The collection's limits (plugins/module_utils/hipaa_limits.py), the same the
+# roles validate against and the evidence report judges by.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collections"))
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS  # noqa: E402
 
 
 @dataclass
@@ -316,3 +322,19 @@ def refused_batch():
     """refused_batch(role, cases, hosts, files, commands=(), common_vars=None)
     -> RefusedBatch; call .check(case) in a test parametrized over the table."""
     return run_refused_batch
+
+
+# --- sandboxes ---------------------------------------------------------------
+
+def sandbox_exposure(host, unit: str) -> tuple[float, float]:
+    """(systemd-analyze security exposure of unit on host, the collection's
+    limit for it); postgresql@<cluster>.service uses the postgresql@ limit."""
+    out = host.check_output(f"systemd-analyze security --no-pager {unit}")
+    figure = float(re.search(r"Overall exposure level for \S+: (\d+\.\d+)", out).group(1))
+    key = unit if unit in LIMITS["sandbox_exposure_max"] else unit.split("@")[0] + "@"
+    return figure, LIMITS["sandbox_exposure_max"][key]
+
+
+@pytest.fixture(name="sandbox_exposure", scope="session")
+def sandbox_exposure_fixture():
+    return sandbox_exposure

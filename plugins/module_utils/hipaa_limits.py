@@ -31,6 +31,17 @@ LIMITS = {
     # database manager, a PostgreSQL TCP client); broader ones need a waiver.
     "allowed_network_min_prefix_v4": 16,
     "allowed_network_min_prefix_v6": 48,
+    # §164.308(a)(1)(ii)(B): the highest `systemd-analyze security` exposure
+    # each sandboxed service may have (postgresql@ means every cluster unit).
+    "sandbox_exposure_max": {
+        "odoo.service": 2.5,
+        "nginx.service": 5.0,
+        "postgresql@": 5.0,
+        "rsyslog.service": 5.0,
+        "odoo-hipaa-backup.service": 3.0,
+        "odoo-hipaa-backup-check.service": 3.0,
+        "odoo-hipaa-restore-drill.service": 3.0,
+    },
     # A written waiver is at least this long.
     "waiver_min_length": 20,
 }

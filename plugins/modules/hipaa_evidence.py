@@ -437,14 +437,51 @@ def check_odoo_master_password(ctx):
     return ok, "admin_passwd = " + shown, "pbkdf2_sha512 hash, >= %s rounds" % LIMITS["odoo_admin_passwd_rounds_min"]
 
 
-def check_odoo_sandbox(ctx):
-    unit = ctx.s("odoo_service", "odoo.service")
+def _exposure(ctx, unit):
     out = _out(ctx, ["systemd-analyze", "security", "--no-pager", unit], "systemd-analyze security")
     m = re.search(r"Overall exposure level for \S+: ([\d.]+)", out)
     if not m:
-        raise Fail("no exposure figure in systemd-analyze output")
-    limit = float(ctx.s("odoo_max_exposure", 2.5))
-    return float(m.group(1)) <= limit, "exposure %s" % m.group(1), "<= %s" % limit
+        raise Fail("no exposure figure in systemd-analyze output for %s" % unit)
+    return float(m.group(1))
+
+
+def check_odoo_sandbox(ctx):
+    unit = ctx.s("odoo_service", "odoo.service")
+    limit = LIMITS["sandbox_exposure_max"]["odoo.service"]
+    figure = _exposure(ctx, unit)
+    return figure <= limit, "exposure %s" % figure, "<= %s" % limit
+
+
+def _sandboxed_units(ctx):
+    """The units of the collection's sandbox table present here, with their limits
+    (postgresql@ stands for every loaded cluster unit)."""
+    units = []
+    for name, limit in sorted(LIMITS["sandbox_exposure_max"].items()):
+        if name == "odoo.service":
+            continue  # odoo_sandbox
+        if name.endswith("@"):
+            rc, out, _ = ctx.run(["systemctl", "list-units", "--all", "--plain", "--no-legend", name + "*.service"])
+            units += [(line.split()[0], limit) for line in out.splitlines() if rc == 0 and line.strip()]
+            continue
+        rc, out, _ = ctx.run(["systemctl", "show", "-p", "LoadState", "--value", name])
+        if rc == 0 and out.strip() == "loaded":
+            units.append((name, limit))
+    return units
+
+
+def check_service_sandbox(ctx):
+    units = _sandboxed_units(ctx)
+    if not units:
+        raise Fail("none of the sandboxed services (%s) is installed here" % ", ".join(sorted(LIMITS["sandbox_exposure_max"])))
+    observed, over = {}, []
+    for unit, limit in units:
+        figure = _exposure(ctx, unit)
+        observed[unit] = figure
+        if figure > limit:
+            over.append("%s %s > %s" % (unit, figure, limit))
+    observed["over the limit"] = over
+    return not over, observed, "exposure <= %s" % ", ".join(
+        "%s %s" % (u, lim) for u, lim in sorted(LIMITS["sandbox_exposure_max"].items()) if u != "odoo.service")
 
 
 def check_odoo_admin_disabled(ctx):
@@ -718,6 +755,7 @@ CHECKS = {
     "backup_password_file": ("CP-1", "Repository password file not readable by others", check_backup_password_file),
     "restore_drill": ("CP-2", "Restore drill passed recently", check_restore_drill),
     "odoo_sandbox": ("SH-1", "Odoo service sandbox exposure", check_odoo_sandbox),
+    "service_sandbox": ("SH-1", "nginx, PostgreSQL, rsyslog and backup sandbox exposure", check_service_sandbox),
     "unattended_upgrades": ("SH-1", "Automatic security updates", check_unattended_upgrades),
     "time_sync": ("SH-1", "Time synchronised", check_time_sync),
 }

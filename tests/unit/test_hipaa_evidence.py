@@ -295,3 +295,37 @@ def test_the_evidence_and_the_roles_read_one_set_of_limits():
     from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
     assert ev.LIMITS is LIMITS
     assert LookupModule().run(["odoo_session_absolute_lifetime_max", "hsts_min_age"]) == [28800, 31536000]
+
+
+def _analyze(figure, unit):
+    return "...\n→ Overall exposure level for %s: %s OK 🙂\n" % (unit, figure)
+
+
+@pytest.mark.parametrize("nginx, pg, backup, status", [
+    (2.6, 2.1, 2.6, "pass"),
+    (9.6, 2.1, 2.6, "fail"),   # Debian's own nginx unit, no drop-in
+    (2.6, 2.1, 5.2, "fail"),   # the backup unit above its 3.0
+])
+def test_service_sandbox_judges_every_present_unit_by_its_limit(nginx, pg, backup, status):
+    ctx = make_ctx(outputs={
+        "systemctl list-units --all --plain --no-legend postgresql@*.service":
+            "postgresql@15-main.service loaded active running PostgreSQL Cluster 15-main\n",
+        "systemctl show -p LoadState --value nginx.service": "loaded\n",
+        "systemctl show -p LoadState --value rsyslog.service": "loaded\n",
+        "systemctl show -p LoadState --value odoo-hipaa-backup.service": "loaded\n",
+        "systemctl show -p LoadState --value odoo-hipaa-backup-check.service": "not-found\n",
+        "systemctl show -p LoadState --value odoo-hipaa-restore-drill.service": "not-found\n",
+        "systemd-analyze security --no-pager nginx.service": _analyze(nginx, "nginx.service"),
+        "systemd-analyze security --no-pager postgresql@15-main.service": _analyze(pg, "postgresql@15-main.service"),
+        "systemd-analyze security --no-pager rsyslog.service": _analyze(2.2, "rsyslog.service"),
+        "systemd-analyze security --no-pager odoo-hipaa-backup.service": _analyze(backup, "odoo-hipaa-backup.service"),
+    })
+    row = one(ctx, "service_sandbox")
+    assert row["status"] == status, row
+    assert set(row["observed"]) == {"nginx.service", "postgresql@15-main.service", "rsyslog.service",
+                                    "odoo-hipaa-backup.service", "over the limit"}
+
+
+def test_service_sandbox_without_any_known_service_is_no_proof():
+    row = one(make_ctx(outputs={}), "service_sandbox")
+    assert row["status"] == "fail" and "no proof" in row["observed"]

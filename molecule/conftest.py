@@ -230,6 +230,17 @@ def _diff(a: str, b: str) -> list[str]:
     return list(difflib.unified_diff(a.splitlines(), b.splitlines(), "before", "after", lineterm="", n=0))[:60]
 
 
+# Watched on every host of every table, besides the table's own files and
+# commands: the installed packages, the enabled units and the unit files and
+# drop-ins under /etc/systemd/system (a case must not install or enable
+# anything before it is refused).
+EVERY_HOST = [
+    "dpkg-query -W -f='${Package} ${Version} ${db:Status-Abbrev}\\n' | sha256sum",
+    "systemctl list-unit-files --state=enabled --no-legend --plain | sort",
+    "find /etc/systemd/system -printf '%p %m %s\\n' | sort | sha256sum",
+]
+
+
 def _snapshot_script(files: list[str], commands: list[str]) -> str:
     lines = []
     for f in files:
@@ -246,7 +257,7 @@ def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str]
     playbook; common_vars go into every case (a case's own inputs win)."""
     snapshot = {
         "name": "Snapshot the watched files and commands",
-        "ansible.builtin.shell": {"cmd": _snapshot_script(files, list(commands)), "executable": "/bin/bash"},
+        "ansible.builtin.shell": {"cmd": _snapshot_script(files, list(commands) + EVERY_HOST), "executable": "/bin/bash"},
         "register": "odoo_hipaa_test_snapshot",
         "changed_when": False,
         "check_mode": False,

@@ -22,6 +22,9 @@ LIMITS = {
     "odoo_mfa_trusted_device_days_max": 1,          # above it: a written waiver
     # §164.312(a)(1), §164.312(d): Odoo's master password hash.
     "odoo_admin_passwd_rounds_min": 600000,
+    # §164.308(a)(5)(ii)(C): Odoo's login cooldown (0 failures turns it off).
+    "odoo_login_cooldown_after_max": 10,
+    "odoo_login_cooldown_duration_min": 30,
     # §164.308(a)(5)(ii)(D): password management.
     "odoo_password_min_length": 12,
     # §164.312(e)(1): HSTS.

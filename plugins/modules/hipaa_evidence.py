@@ -523,11 +523,13 @@ def check_odoo_mfa(ctx):
 
 def check_odoo_login_cooldown(ctx):
     p = _odoo_params(ctx, ["base.login_cooldown_after", "base.login_cooldown_duration"])
+    after_max, duration_min = LIMITS["odoo_login_cooldown_after_max"], LIMITS["odoo_login_cooldown_duration_min"]
     try:
-        ok = all(int(v) > 0 for v in p.values())
-    except (TypeError, ValueError):
+        ok = (1 <= int(p["base.login_cooldown_after"]) <= after_max
+              and int(p["base.login_cooldown_duration"]) >= duration_min)
+    except (TypeError, ValueError, KeyError):
         ok = False
-    return ok, p, "both set above 0"
+    return ok, p, "base.login_cooldown_after 1-%s, base.login_cooldown_duration >= %s s" % (after_max, duration_min)
 
 
 def check_odoo_auditlog(ctx):

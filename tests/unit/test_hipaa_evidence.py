@@ -329,3 +329,15 @@ def test_service_sandbox_judges_every_present_unit_by_its_limit(nginx, pg, backu
 def test_service_sandbox_without_any_known_service_is_no_proof():
     row = one(make_ctx(outputs={}), "service_sandbox")
     assert row["status"] == "fail" and "no proof" in row["observed"]
+
+
+@pytest.mark.parametrize("after, duration, status", [
+    ("5", "60", "pass"),
+    ("0", "60", "fail"),     # Odoo's switch for "no cooldown"
+    ("50", "60", "fail"),    # fifty guesses per address before any pause
+    ("5", "5", "fail"),
+])
+def test_odoo_login_cooldown_follows_the_collections_limits(after, duration, status, monkeypatch):
+    monkeypatch.setattr(ev, "_odoo_params", lambda ctx, names: {
+        "base.login_cooldown_after": after, "base.login_cooldown_duration": duration})
+    assert one(make_ctx(), "odoo_login_cooldown")["status"] == status

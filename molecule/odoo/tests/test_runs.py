@@ -30,6 +30,9 @@ REFUSED = {
     "an absolute lifetime of 9 h without a waiver (the evidence report's limit)": ({"odoo_session_absolute_lifetime": 32400}, "odoo_session_absolute_lifetime is 32400 s; more than 28800 s (8 h) needs odoo_session_absolute_lifetime_waiver"),
     "trusted devices for 30 days without a waiver": ({"odoo_mfa_trusted_device_days": 30}, "odoo_mfa_trusted_device_days is 30; allowed 0 (refused, the default) to 1"),
     "MFA policy with a typo": ({"odoo_mfa_policy": "all_users"}, "value of odoo_mfa_policy must be one of"),
+    "login cooldown turned off": ({"odoo_login_cooldown_after": 0}, "odoo_login_cooldown_after is 0; allowed 1 to 10 failed logins (0 would turn the cooldown off)"),
+    "login cooldown of two seconds": ({"odoo_login_cooldown_duration": 2}, "odoo_login_cooldown_duration is 2 s; it must be at least 30 s"),
+    "login cooldown after a negative count": ({"odoo_login_cooldown_after": -1}, "odoo_login_cooldown_after is -1"),
     "password minimum of 8": ({"odoo_password_min_length": 8}, "odoo_password_min_length is 8; it must be at least 12"),
     "master password hash with 1000 rounds": ({"odoo_admin_passwd_rounds": 1000}, "odoo_admin_passwd_rounds is 1000; it must be at least 600000"),
     # the master password (shown never; the rule always)

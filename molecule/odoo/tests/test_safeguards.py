@@ -29,7 +29,7 @@ What it proves, on every host of the group odoo:
   reaches PostgreSQL over the unix socket only.
 
 Lab settings this relies on (scenario inventory): idle 60 s, absolute 90 s,
-auth_totp.policy all_required, cooldown 5 failures / 60 s, password policy
+auth_totp.policy all_required, cooldown 5 failures / 600 s, password policy
 12 characters with lower/upper/digit/special, auditlog read rules on
 res.partner, administrator hipaa-admin, odoo_mfa_trusted_device_days 0.
 The cooldown test runs last: Odoo counts failures per client address, in
@@ -69,7 +69,7 @@ PARTNER_NAME = "Test Patient (odoo_hipaa lab)"
 IDLE = 60                # odoo_hipaa.session_idle_timeout
 ABSOLUTE = 90            # odoo_hipaa.session_absolute_lifetime
 COOLDOWN_AFTER = 5       # base.login_cooldown_after
-COOLDOWN_SECONDS = 60    # base.login_cooldown_duration
+COOLDOWN_SECONDS = 600   # base.login_cooldown_duration (molecule.yml)
 KEEPALIVE = 20           # seconds between the active session's requests
 EXPIRED = "odoo.http.SessionExpiredException"
 

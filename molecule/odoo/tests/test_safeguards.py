@@ -331,17 +331,23 @@ SEARCH_ONE = ("res.partner", "search_read", [[]], {"fields": ["name"], "limit": 
 
 # --- §164.312(d) MFA ----------------------------------------------------------
 
+def password_only(lab: Lab, login: str) -> OdooClient:
+    """The right password alone: sent to /web/login/totp, no session, the ORM
+    refuses the call. Returns the client, halfway through the login."""
+    lab.reset_totp_rate_limit(login)
+    client = lab.client()
+    first = password_step(client, login)
+    assert first.redirected and first.mfa_required, (
+        f"{login}: the right password should lead to /web/login/totp: {first.status} {first.location} {first.error!r}")
+    assert client.uid() is None, f"{login}: the password alone gave a session"
+    answer = client.call_kw(*SEARCH_ONE)
+    assert error_name(answer) == EXPIRED, f"{login}: ORM call after the password alone: {answer}"
+    return client
+
+
 def test_totp_user_needs_the_second_factor(lab):
     uid = lab.users["nurse-totp"]
-    lab.reset_totp_rate_limit("nurse-totp")
-    client = lab.client()
-
-    first = password_step(client, "nurse-totp")
-    assert first.redirected and first.mfa_required, (
-        f"the right password should redirect to /web/login/totp: {first.status} {first.location} {first.error!r}")
-    assert client.uid() is None, "the password alone gave a session"
-    before = client.call_kw(*SEARCH_ONE)
-    assert error_name(before) == EXPIRED, f"ORM call after the password alone: {before}"
+    client = password_only(lab, "nurse-totp")
 
     bad = client.submit_totp(wrong_code())
     assert not bad.logged_in, f"a wrong code was accepted: {bad.status} {bad.location}"
@@ -358,14 +364,7 @@ def test_totp_user_needs_the_second_factor(lab):
 def test_password_alone_is_no_session_without_an_authenticator(lab):
     """all_required: a user without an authenticator app is sent to the
     e-mailed code; the password (form or JSON login) gives no session."""
-    lab.reset_totp_rate_limit("nurse-nototp")
-    client = lab.client()
-    first = password_step(client, "nurse-nototp")
-    assert first.redirected and first.mfa_required, (
-        f"nurse-nototp should be sent to /web/login/totp: {first.status} {first.location} {first.error!r}")
-    assert client.uid() is None, "the password alone gave a session"
-    answer = client.call_kw(*SEARCH_ONE)
-    assert error_name(answer) == EXPIRED, f"ORM call on a password-only session: {answer}"
+    client = password_only(lab, "nurse-nototp")
     form = client.get("/web/login/totp")
     assert form.status == 200 and 'name="totp_token"' in form.body, (form.status, form.location)
     assert client.uid() is None, "visiting the code form gave a session"

@@ -2,7 +2,8 @@
 # Set up everything the lab and the tests need on a fresh Debian 12 machine.
 # Safe to run again: each step is skipped when already done.
 #   - Debian packages: podman (with runc, netavark, aardvark-dns), mmdebstrap
-#   - a Python venv (.venv) with the pinned tools (requirements-dev.txt + constraints.txt)
+#   - a Python venv (.venv) with the pinned tools (requirements-dev.txt + constraints.txt),
+#     and .venv-galaxy with galaxy-importer (requirements-galaxy.txt)
 #   - collections/: this collection linked in, so roles resolve as onprem.odoo_hipaa.<role>
 #   - the lab images localhost/odoo-hipaa-{bookworm,trixie}, built from Debian's mirror,
 #     and the Debian 12 VM image for the LUKS scenario (lab/build-vm-image.sh)
@@ -39,12 +40,24 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
+# galaxy-importer (what Galaxy runs on an upload) pins attrs<24, which the
+# tools above do not take: a venv of its own.
+gstamp=.venv-galaxy/.requirements.sha256
+gwant=$(sha256sum requirements-galaxy.txt | cut -d' ' -f1)
+if [ ! -x .venv-galaxy/bin/python ] || [ "$(cat "$gstamp" 2>/dev/null)" != "$gwant" ]; then
+  say "creating the galaxy-importer venv (.venv-galaxy)"
+  python3 -m venv .venv-galaxy
+  .venv-galaxy/bin/pip install -q --disable-pip-version-check -r requirements-galaxy.txt
+  echo "$gwant" > "$gstamp"
+fi
+
 # --- collections -----------------------------------------------------------------
 mkdir -p collections/ansible_collections/onprem
 ln -sfn ../../.. collections/ansible_collections/onprem/odoo_hipaa
 if [ "${ODOO_HIPAA_USE_GALAXY:-0}" = 1 ]; then
   say "installing collections from Galaxy (requirements.yml)"
   .venv/bin/ansible-galaxy collection install -r requirements.yml -p collections
+  .venv/bin/ansible-galaxy collection install -r requirements-lab.yml -p collections
 fi
 
 # --- lab images --------------------------------------------------------------------

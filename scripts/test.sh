@@ -28,8 +28,24 @@ collection_build() {
   local out; out=$(mktemp -d)
   ansible-galaxy collection build --force --output-path "$out" . &&
   ansible-galaxy collection install --force --offline --no-deps -p "$out/installed" "$out"/onprem-odoo_hipaa-*.tar.gz &&
+  # A site's tarball ships nothing of the lab, and nothing a test run leaves behind.
+  if tar tzf "$out"/onprem-odoo_hipaa-*.tar.gz |
+       grep -E '(^|/)(inventories/lab[^/]*|roles/lab_pki|playbooks/lab_prepare\.yml|__pycache__|\.pytest_cache|molecule)(/|$)'; then
+    echo "the tarball ships lab or test files (above): fix build_ignore in galaxy.yml"; return 1
+  fi &&
+  # What Galaxy runs on an upload (galaxy-importer, its own venv: scripts/setup.sh).
+  ( cd "$out" && "$root"/.venv-galaxy/bin/python -m galaxy_importer.main onprem-odoo_hipaa-*.tar.gz ) \
+    >"$out/galaxy-importer.log" 2>&1 &&
+  grep -q "Importer processing completed successfully" "$out/galaxy-importer.log" ||
+    { tail -40 "$out/galaxy-importer.log"; echo "galaxy-importer refused the tarball"; return 1; }
+  # The execution environment's build context (ansible-builder v3); building
+  # the image needs the base image from a registry, which this lab cannot reach.
+  ( cd "$root" && .venv-galaxy/bin/ansible-builder create -f execution-environment.yml --context "$out/ee" >/dev/null ) &&
+  grep -q "requirements.txt" "$out/ee/Containerfile" && grep -q "bindep.txt" "$out/ee/Containerfile" &&
+  cmp -s requirements.txt "$out/ee/_build/requirements.txt" ||
+    { echo "ansible-builder create did not produce a context that installs requirements.txt and bindep.txt"; return 1; }
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server lab_pki evidence odoo baseline log_shipping luks; do
+  for role in postgresql nginx backup backup_server evidence odoo baseline log_shipping luks; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&

@@ -181,9 +181,20 @@ print("    %-44s %s" % ("restore drill", "%s: %d tables, %d rows restored = %d i
 PY
 printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $(NF-1)}' | xargs)"
 
-say "5/$steps the HIPAA evidence report: ansible-playbook -i inventories/lab playbooks/verify.yml (read-only)"
+say "5/$steps the HIPAA evidence report, as a site runs it: the built collection, onprem.odoo_hipaa.verify (read-only)"
+# As a site would: the collection built and installed from its tarball into an
+# empty collections path, the playbook run by its name, the report written
+# where the operator says (evidence_report_dir), not inside the collection.
 verify_rc=0
-ansible-playbook -i inventories/lab playbooks/verify.yml >"$root/reports/verify-demo.log" 2>&1 || verify_rc=$?
+site_collections=$(mktemp -d)
+{ ansible-galaxy collection build --force --output-path "$site_collections" . &&
+  ANSIBLE_COLLECTIONS_PATH="$site_collections" ansible-galaxy collection install --offline --no-deps \
+    -p "$site_collections" "$site_collections"/onprem-odoo_hipaa-*.tar.gz &&
+  ANSIBLE_COLLECTIONS_PATH="$site_collections" ansible-playbook -i inventories/lab onprem.odoo_hipaa.verify \
+    -e evidence_report_dir="$root/reports/evidence"; } >"$root/reports/verify-demo.log" 2>&1 || verify_rc=$?
+[ ! -e "$site_collections/ansible_collections/onprem/odoo_hipaa/reports" ] ||
+  { echo "    the report was written inside the installed collection"; verify_rc=1; }
+rm -rf "$site_collections"
 python3 - "$root/reports/evidence/latest.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -185,6 +185,17 @@ def _leaves(value) -> list[str]:
     return [str(value)]
 
 
+def _messages(value) -> list[str]:
+    """The msg strings of a failed result (a loop's items included): what the
+    user reads, without the failed condition's text."""
+    if isinstance(value, dict):
+        return [str(v) for k, v in value.items() if k == "msg" and not isinstance(v, (dict, list))] + [
+            m for k, v in value.items() for m in _messages(v) if isinstance(v, (dict, list))]
+    if isinstance(value, list):
+        return [m for v in value for m in _messages(v)]
+    return []
+
+
 def _normal(text: str) -> str:
     return " ".join(text.split())
 
@@ -195,6 +206,7 @@ class CaseOutcome:
     refused: bool = False
     failed_task: str = ""
     failure: str = ""               # every string of the failed result, whitespace-normalised
+    message: str = ""               # its msg strings only (what the user reads)
     changed_tasks: list = field(default_factory=list)
     before: str | None = None       # the host's snapshot before and after the case
     after: str | None = None
@@ -219,6 +231,9 @@ class RefusedBatch:
             assert message in out.failure, (
                 f"{where}: refused by task {out.failed_task!r}, but without the expected message\n"
                 f"  expected: {message}\n  got:      {out.failure[:2000]}")
+            names = [v for v in self.cases[case][0]]
+            assert any(v in out.message for v in names), (
+                f"{where}: the message does not name the variable ({', '.join(names)}): {out.message[:500]}")
             assert not out.changed_tasks, f"{where}: changed the host before refusing: {out.changed_tasks}"
             assert out.before is not None and out.after is not None, f"{where}: no snapshot around the case"
             assert out.after == out.before, f"{where}: watched files/commands differ after the case:\n" + "\n".join(
@@ -318,7 +333,9 @@ def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str]
                     out.refused = True
                     msg = res.get("msg") or {}
                     out.failed_task = msg.get("task", "") if isinstance(msg, dict) else ""
-                    out.failure = _normal(" ".join(_leaves(msg.get("result", msg) if isinstance(msg, dict) else msg)))
+                    result = msg.get("result", msg) if isinstance(msg, dict) else msg
+                    out.failure = _normal(" ".join(_leaves(result)))
+                    out.message = _normal(" ".join(_messages(result)))
                 elif tname == "Snapshot the watched files and commands":
                     out.after = res.get("stdout")
                     last[host] = out.after

@@ -64,7 +64,8 @@ REFUSED = {
     "database manager open to a /8": ({"nginx_database_manager_networks": ["10.0.0.0/8"]}, "entry '10.0.0.0/8' is broader than /16"),
     "database manager open to a public network": ({"nginx_database_manager_networks": ["198.51.100.0/24"]}, "entry '198.51.100.0/24' is not a private network"),
     "database manager with a waiver that says nothing": ({"nginx_database_manager_networks": ["0.0.0.0/0"], "nginx_database_manager_networks_waiver": "ok"}, "set nginx_database_manager_networks_waiver to the written reason (at least 20 characters)"),
-    "database manager networks as a string": ({"nginx_database_manager_networks": "10.20.5.0/24 10.20.6.0/24"}, "entry '10.20.5.0/24 10.20.6.0/24' is not a network in CIDR form"),
+    "database manager networks as a string": ({"nginx_database_manager_networks": "10.20.5.0/24 10.20.6.0/24"}, "nginx_database_manager_networks must be a YAML list (e.g. [10.20.5.0/24]), got the string '10.20.5.0/24 10.20.6.0/24'"),
+    "TLS protocols as a string": ({"nginx_tls_protocols": "TLSv1.2"}, "nginx_tls_protocols must be a YAML list"),
     # login throttling and limits
     "login rate with a typo": ({"nginx_login_rate": "30/m"}, "nginx_login_rate is '30/m'; it must look like 30r/m or 1r/s"),
     "login rate of zero": ({"nginx_login_rate": "0r/m"}, "nginx_login_rate is '0r/m'"),

@@ -65,3 +65,19 @@ def test_the_readme_shows_every_default_with_its_value(role):
     exempt = README_SHOWS_AN_EXAMPLE.get(role, set())
     differ = sorted(k for k in set(shown) & set(values) if k not in exempt and shown[k] != values[k])
     assert not differ, f"roles/{role}/README.md shows other values than defaults/main.yml for {differ}"
+
+
+@pytest.mark.parametrize("role", [r for r in ROLE_NAMES if (ROLES / r / "tasks" / "validate.yml").exists()])
+def test_every_list_variable_is_checked_to_be_a_list(role):
+    """argument_specs accepts a string for a list (it can convert one) but the
+    variable stays a string; validate.yml must refuse it, for every list of
+    scalars the role takes (lists of dicts fail argument_specs already)."""
+    lists = sorted(n for n, o in main_options(role).items()
+                   if o.get("type") == "list" and o.get("elements", "str") != "dict")
+    tasks = yaml.safe_load((ROLES / role / "tasks" / "validate.yml").read_text())
+    check = next((t for t in tasks if t.get("name") == "Require the list variables to be lists"), None)
+    if not lists:
+        return
+    assert check, f"roles/{role}/tasks/validate.yml has no 'Require the list variables to be lists' task"
+    missing = [n for n in lists if f"'{n}':" not in check["loop"]]
+    assert not missing, f"roles/{role}: list variables not checked to be lists: {missing}"

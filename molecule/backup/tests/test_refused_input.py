@@ -36,6 +36,7 @@ REFUSED = {
     "empty password": ({"backup_password": ""}, "backup_password (not shown) is missing or empty"),
     # components
     "no component": ({"backup_components": []}, "backup_components must list what this host backs up"),
+    "components as a string": ({"backup_components": "database"}, "backup_components must be a YAML list (e.g. [a, b]), got the string 'database'"),
     "unknown component": ({"backup_components": ["database", "logs"]}, "value of backup_components must be one or more of: database, filestore. Got no match for: logs"),
     # schedules (issue: an invalid schedule was found after restic, the password and the units were written)
     "a schedule in English": ({"backup_schedule": "daily at 01:30"}, "backup_schedule is 'daily at 01:30': systemd does not read it as a calendar expression"),

@@ -33,6 +33,7 @@ REFUSED = {
     # networks
     "an empty admin network list": ({"baseline_admin_networks": []}, "baseline_admin_networks is empty: SSH would be closed to everyone and every administrator locked out"),
     "an admin network that is a name": ({"baseline_admin_networks": ["any"]}, "baseline_admin_networks entry 'any' is not a network in CIDR form"),
+    "admin networks as a string": ({"baseline_admin_networks": "10.89.0.0/16"}, "baseline_admin_networks must be a YAML list (e.g. [a, b]), got the string '10.89.0.0/16'"),
     "SSH open to the world": ({"baseline_admin_networks": ["0.0.0.0/0"]}, "baseline_admin_networks entry '0.0.0.0/0' is broader than /16 (IPv4)"),
     "SSH open to a public network": ({"baseline_admin_networks": ["192.0.2.0/24"]}, "baseline_admin_networks entry '192.0.2.0/24' is not a private network"),
     "an admin network with host bits": ({"baseline_admin_networks": ["10.89.0.7/16"]}, "baseline_admin_networks entry '10.89.0.7/16' has host bits set"),

@@ -41,6 +41,7 @@ SENDER = {
     "a journal size in lower case": ({"log_shipping_journal_max_use": "2g"}, "log_shipping_journal_max_use is '2g'; it must be a journald size like 2G"),
     "a log file without a tag": ({"log_shipping_files": [{"path": "/var/log/odoo/odoo.log"}]}, "log_shipping_files"),
     "a log file with a glob": ({"log_shipping_files": [{"path": "/var/log/odoo/*.log", "tag": "odoo"}]}, "log_shipping_files"),
+    "privileged directories as a string": ({"log_shipping_audit_privileged_dirs": "/usr/bin"}, "log_shipping_audit_privileged_dirs must be a YAML list (e.g. [a, b]), got the string '/usr/bin'"),
     "a port out of range": ({"log_shipping_port": 0}, "log_shipping_port is 0; a port is 1-65535"),
 }
 AGGREGATOR = {

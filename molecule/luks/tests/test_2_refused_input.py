@@ -53,6 +53,7 @@ REFUSED = {
     "two volumes on one device": ({"luks_volumes": [{"name": "a", "mountpoint": "/srv/a", "device": FOREIGN_DEV},
                                                     {"name": "b", "mountpoint": "/srv/b", "device": FOREIGN_DEV}]},
                                   "Every entry of luks_volumes needs its own name, device and mount point"),
+    "keyfiles to rotate as a string": ({"luks_keyfile_rotate": "pgdata"}, "luks_keyfile_rotate must be a YAML list (e.g. [a, b]), got the string 'pgdata'"),
     "a volume without a device": ({"luks_volumes": [{"name": "scratch", "mountpoint": "/srv/scratch"}]}, "missing required arguments: device"),
 }
 

@@ -45,6 +45,7 @@ REFUSED = {
     "an unknown series": ({"odoo_version": "16.0"}, "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 16.0"),
     "the series as a number": ({"odoo_version": 18}, "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 18"),
     "an install method with a typo": ({"odoo_install_method": "tarball"}, "value of odoo_install_method must be one of"),
+    "audited models as a string": ({"odoo_auditlog_models": "res.partner"}, "odoo_auditlog_models must be a YAML list (e.g. [a, b]), got the string 'res.partner'"),
     # the service
     "Odoo on every interface": ({"odoo_http_interface": "0.0.0.0"}, "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)"),
     "workers 0 (threaded mode) is refused, not replaced": ({"odoo_workers": 0}, "odoo_workers is 0; it must be at least 1"),

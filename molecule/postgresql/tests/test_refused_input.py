@@ -47,6 +47,7 @@ REFUSED = {
     "TLS minimum below 1.2": ({"postgresql_tls_min_protocol": "TLSv1.1"}, "value of postgresql_tls_min_protocol must be one of: TLSv1.2, TLSv1.3, got: TLSv1.1"),
     "TLS minimum with a typo": ({"postgresql_tls_min_protocol": "TLS1.2"}, "value of postgresql_tls_min_protocol must be one of: TLSv1.2, TLSv1.3, got: TLS1.2"),
     "client certificate check with a typo": ({"postgresql_tls_client_cert": "verify_full"}, "value of postgresql_tls_client_cert must be one of: verify-full, verify-ca, none"),
+    "listen addresses as a string": ({"postgresql_listen_addresses": "0.0.0.0"}, "postgresql_listen_addresses must be a YAML list (e.g. [a, b]), got the string '0.0.0.0'"),
     "port as a word": ({"postgresql_port": "postgres"}, "postgresql_port"),
     "pgaudit classes as a string": ({"postgresql_pgaudit_log": 12}, "postgresql_pgaudit_log"),
     "settings as a list": ({"postgresql_settings": ["work_mem=64MB"]}, "postgresql_settings"),

@@ -52,7 +52,10 @@ def reboot(host, timeout=600):
     while time.monotonic() < deadline:
         time.sleep(5)
         subprocess.run([vm_sh, "wait", vm_dir, str(int(deadline - time.monotonic()) + 1)], check=True)
-        new = host.run("cat /proc/sys/kernel/random/boot_id")
+        try:
+            new = host.run("cat /proc/sys/kernel/random/boot_id")
+        except RuntimeError:   # ssh itself failed (255): the port answered before sshd could serve
+            continue
         if new.rc == 0 and new.stdout.strip() != boot_id:
             # SSH answers before the boot has finished: under emulation on a
             # busy machine the Tang unlock of a non-root volume may still be

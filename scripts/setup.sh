@@ -46,6 +46,7 @@ gstamp=.venv-galaxy/.requirements.sha256
 gwant=$(sha256sum requirements-galaxy.txt | cut -d' ' -f1)
 if [ ! -x .venv-galaxy/bin/python ] || [ "$(cat "$gstamp" 2>/dev/null)" != "$gwant" ]; then
   say "creating the galaxy-importer venv (.venv-galaxy)"
+  rm -rf .venv-galaxy   # a stale or half-made one is rebuilt whole
   python3 -m venv .venv-galaxy
   .venv-galaxy/bin/pip install -q --disable-pip-version-check -r requirements-galaxy.txt
   echo "$gwant" > "$gstamp"

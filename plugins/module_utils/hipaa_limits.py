@@ -40,7 +40,6 @@ LIMITS = {
         "odoo.service": 2.5,
         "nginx.service": 5.0,
         "postgresql@": 5.0,
-        "rsyslog.service": 5.0,
         # The backup units run at 5.2: a capability bound and a syscall filter
         # (3.0 is the goal) broke runuser's PAM session (pam_limits needs
         # CAP_SYS_NICE and setpriority under Nice=10) and restic's sftp client

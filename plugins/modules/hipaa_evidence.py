@@ -757,7 +757,7 @@ CHECKS = {
     "backup_password_file": ("CP-1", "Repository password file not readable by others", check_backup_password_file),
     "restore_drill": ("CP-2", "Restore drill passed recently", check_restore_drill),
     "odoo_sandbox": ("SH-1", "Odoo service sandbox exposure", check_odoo_sandbox),
-    "service_sandbox": ("SH-1", "nginx, PostgreSQL, rsyslog and backup sandbox exposure", check_service_sandbox),
+    "service_sandbox": ("SH-1", "nginx, PostgreSQL and backup sandbox exposure", check_service_sandbox),
     "unattended_upgrades": ("SH-1", "Automatic security updates", check_unattended_upgrades),
     "time_sync": ("SH-1", "Time synchronised", check_time_sync),
 }

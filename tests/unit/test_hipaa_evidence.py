@@ -311,18 +311,16 @@ def test_service_sandbox_judges_every_present_unit_by_its_limit(nginx, pg, backu
         "systemctl list-units --all --plain --no-legend postgresql@*.service":
             "postgresql@15-main.service loaded active running PostgreSQL Cluster 15-main\n",
         "systemctl show -p LoadState --value nginx.service": "loaded\n",
-        "systemctl show -p LoadState --value rsyslog.service": "loaded\n",
         "systemctl show -p LoadState --value odoo-hipaa-backup.service": "loaded\n",
         "systemctl show -p LoadState --value odoo-hipaa-backup-check.service": "not-found\n",
         "systemctl show -p LoadState --value odoo-hipaa-restore-drill.service": "not-found\n",
         "systemd-analyze security --no-pager nginx.service": _analyze(nginx, "nginx.service"),
         "systemd-analyze security --no-pager postgresql@15-main.service": _analyze(pg, "postgresql@15-main.service"),
-        "systemd-analyze security --no-pager rsyslog.service": _analyze(2.2, "rsyslog.service"),
         "systemd-analyze security --no-pager odoo-hipaa-backup.service": _analyze(backup, "odoo-hipaa-backup.service"),
     })
     row = one(ctx, "service_sandbox")
     assert row["status"] == status, row
-    assert set(row["observed"]) == {"nginx.service", "postgresql@15-main.service", "rsyslog.service",
+    assert set(row["observed"]) == {"nginx.service", "postgresql@15-main.service",
                                     "odoo-hipaa-backup.service", "over the limit"}
 
 

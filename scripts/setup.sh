@@ -4,6 +4,7 @@
 #   - Debian packages: podman (with runc, netavark, aardvark-dns), mmdebstrap
 #   - a Python venv (.venv) with the pinned tools (requirements-dev.txt + constraints.txt),
 #     and .venv-galaxy with galaxy-importer (requirements-galaxy.txt)
+#   - .venv-sanity: ansible-test's home, with the venvs of its sanity tests
 #   - collections/: this collection linked in, so roles resolve as onprem.odoo_hipaa.<role>
 #   - the lab images localhost/odoo-hipaa-{bookworm,trixie}, built from Debian's mirror,
 #     and the Debian 12 VM image for the LUKS scenario (lab/build-vm-image.sh)
@@ -50,6 +51,28 @@ if [ ! -x .venv-galaxy/bin/python ] || [ "$(cat "$gstamp" 2>/dev/null)" != "$gwa
   python3 -m venv .venv-galaxy
   .venv-galaxy/bin/pip install -q --disable-pip-version-check -r requirements-galaxy.txt
   echo "$gwant" > "$gstamp"
+fi
+
+# ansible-test sanity (scripts/sanity.sh) makes a venv of its own for each test,
+# with the versions ansible-core pins (ansible_test/_data/requirements/sanity.*.txt),
+# from PyPI; it bootstraps pip in each from a get-pip script that it downloads
+# from a host outside the package registries. Its HOME is .venv-sanity: pip's
+# wheel from PyPI with a stand-in for that script (scripts/ansible_test_get_pip.py)
+# in its cache, and the venvs, made here once.
+at=$(.venv/bin/python -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')
+pipv=$(sed -nE "s/^ +pip='([0-9.]+)',$/\1/p" "$at/_internal/python_requirements.py")
+[ -n "$pipv" ] || { echo "cannot tell which pip ansible-test bootstraps ($at/_internal/python_requirements.py)"; exit 1; }
+sstamp=.venv-sanity/.requirements.sha256
+swant=$( { echo "pip $pipv"; cat "$at"/_data/requirements/sanity.*.txt scripts/ansible_test_get_pip.py; } | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$sstamp" 2>/dev/null)" != "$swant" ]; then
+  say "making ansible-test's sanity venvs (.venv-sanity)"
+  rm -rf .venv-sanity
+  cache=.venv-sanity/.ansible/test/cache
+  mkdir -p "$cache"
+  .venv/bin/pip download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$cache" "pip==$pipv"
+  cp scripts/ansible_test_get_pip.py "$cache/get_pip_${pipv//./_}.py"
+  scripts/sanity.sh --prime-venvs >.venv-sanity/prime.log 2>&1 || { tail -30 .venv-sanity/prime.log; exit 1; }
+  echo "$swant" > "$sstamp"
 fi
 
 # --- collections -----------------------------------------------------------------

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (README): set-up, lint, collection build and install,
-# unit tests, and every Molecule scenario (converge, idempotence, verify),
+# ansible-test sanity, unit tests, and every Molecule scenario (converge, idempotence, verify),
 # each scenario on Debian 12 and Debian 13.
 #   scripts/test.sh                 everything
 #   scripts/test.sh postgresql      only the named Molecule scenario(s)
@@ -60,6 +60,8 @@ collection_build() {
 if [ $# -eq 0 ]; then
   step "ansible-lint (production profile)" ansible-lint
   step "collection build and install" collection_build
+  # what the collection ships, and tests/ (scripts/sanity.sh; ignores only with a reason: tests/sanity/)
+  step "ansible-test sanity" scripts/sanity.sh
   step "unit tests" pytest -q tests/unit
   # longest first, so the short ones fill in beside them
   mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2 |

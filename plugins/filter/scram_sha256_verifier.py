@@ -73,9 +73,12 @@ def _keys(password, salt, iterations):
     return stored_key, server_key
 
 
+def _b64(data):
+    return base64.b64encode(data).decode("ascii")
+
+
 def _format(salt, iterations, stored_key, server_key):
-    b64 = lambda b: base64.b64encode(b).decode("ascii")  # noqa: E731
-    return "SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, b64(salt), b64(stored_key), b64(server_key))
+    return "SCRAM-SHA-256$%d:%s$%s:%s" % (iterations, _b64(salt), _b64(stored_key), _b64(server_key))
 
 
 def verifies(password, verifier):

@@ -19,16 +19,182 @@ description:
   - Runs the named checks on the host and returns one row per check, each tied to a control
     of the collection's control list (AC-1 ... SH-1) and its 45 CFR citation.
   - Read-only. Supports check mode (it behaves the same) and never reports a change.
+  - A check that cannot gather its proof (a tool missing, a file absent, a command failing) fails its row;
+    it never makes the module fail.
 options:
   checks:
-    description: Names of the checks to run (see the module source, C(CHECKS)).
+    description:
+      - Names of the checks to run, each of them one of these (check (control) - what it proves).
+      - C(listeners) (AC-1) - only the declared services listen on public addresses (O(settings.public_listeners)).
+      - C(odoo_loopback) (AC-1) - Odoo listens on 127.0.0.1 only.
+      - C(pg_listen) (AC-1) - PostgreSQL listens on the unix socket only (or on explicit addresses with TLS).
+      - C(db_manager_blocked) (AC-1) - the Odoo database manager is blocked at nginx.
+      - C(odoo_conf) (AC-1) - C(odoo.conf) has no database list, proxy mode, a loopback interface and is not world-readable.
+      - C(nftables) (AC-1) - the firewall denies inbound traffic by default.
+      - C(sshd) (AC-1) - SSH takes keys only, no root login, allowed groups set.
+      - C(odoo_admin_disabled) (AC-2) - the built-in C(admin) login is deactivated.
+      - C(odoo_session_limits) (AC-3) - Odoo's idle timeout and absolute session lifetime are within the limits.
+      - C(luks_volumes) (AC-4) - every ePHI path (O(settings.encrypted_paths)) is on LUKS2 (aes-xts-plain64, 512-bit, argon2id).
+      - C(pgaudit) (AU-1) - pgaudit is loaded on PostgreSQL and C(pgaudit.log) is set.
+      - C(nginx_access_log) (AU-1) - nginx logs every request (O(settings.nginx_access_log)).
+      - C(odoo_auditlog) (AU-1) - Odoo auditlog rules log reads and writes on the PHI models (O(settings.odoo_phi_models)).
+      - C(auditd_rules) (AU-1) - auditd rules are loaded with the expected keys (O(settings.auditd_keys)).
+      - C(log_retention) (AU-2) - the log aggregator keeps logs at least 6 years.
+      - C(fail2ban) (AU-3) - the fail2ban jails for SSH and Odoo logins are active.
+      - C(odoo_login_cooldown) (AU-3) - Odoo's login cooldown is within the limits.
+      - C(aide) (IN-1) - an AIDE baseline exists, C(aide --check) is clean and the daily check timer is active.
+      - C(restic_check) (IN-1) - the backup repository passed C(restic check) within 8 days.
+      - C(log_forwarding) (IN-1) - logs are shipped over TLS, the aggregator's name checked, with a disk-assisted queue.
+      - C(pg_scram) (IA-1) - PostgreSQL's C(password_encryption) is scram-sha-256.
+      - C(pg_hba) (IA-1) - C(pg_hba.conf) has no trust, md5, password or ident rule, and TCP only with TLS.
+      - C(odoo_mfa) (IA-1) - Odoo's MFA policy and the remember-this-device limit.
+      - C(odoo_master_password) (IA-1) - Odoo's master password is stored as a pbkdf2-sha512 hash.
+      - C(tls_protocols) (TS-1) - HTTPS refuses TLSv1 and TLSv1.1 and accepts TLSv1.2 and TLSv1.3.
+      - C(tls_weak_cipher) (TS-1) - HTTPS refuses weak cipher suites.
+      - C(hsts) (TS-1) - HTTPS sends the HSTS header.
+      - C(cookie_flags) (TS-1) - the C(session_id) cookie is Secure, HttpOnly and SameSite.
+      - C(http_redirect) (TS-1) - plain HTTP redirects to HTTPS.
+      - C(pg_tls) (TS-1) - PostgreSQL has TLS on, TLSv1.2 at least.
+      - C(backup_timer) (CP-1) - the nightly backup timer is active and enabled.
+      - C(backup_recent) (CP-1) - the last backup succeeded less than 26 hours ago.
+      - C(backup_password_file) (CP-1) - the repository password file is root-owned and not readable by others.
+      - C(restore_drill) (CP-2) - the restore drill passed within 8 days and its weekly timer is active.
+      - C(odoo_sandbox) (SH-1) - the Odoo service's systemd exposure is within its limit.
+      - C(service_sandbox) (SH-1) - each sandboxed unit of the collection's limit table installed here (nginx, PostgreSQL, rsyslog,
+        the backup units) is within its systemd exposure limit.
+      - C(unattended_upgrades) (SH-1) - automatic security updates are on.
+      - C(time_sync) (SH-1) - time is synchronised from a reachable source.
+      - An unknown name fails the module, naming it and listing the known ones.
     type: list
     elements: str
     required: true
   settings:
-    description: What the checks expect on this host (ports, paths, database name, limits).
+    description:
+      - What the checks expect on this host. Each key is read by the checks named in its description;
+        an unknown key fails the module.
     type: dict
     default: {}
+    suboptions:
+      public_listeners:
+        description: The services that may listen on non-loopback addresses, as C(PORT/PROCESS) (C(listeners)).
+        type: list
+        elements: str
+        default: []
+      odoo_ports:
+        description: The ports Odoo listens on, on 127.0.0.1 (C(odoo_loopback)).
+        type: list
+        elements: int
+        default: [8069, 8072]
+      odoo_config:
+        description: Odoo's configuration file (C(odoo_conf), C(odoo_master_password)).
+        type: str
+        default: /etc/odoo/odoo.conf
+      odoo_service:
+        description: Odoo's systemd unit (C(odoo_sandbox)).
+        type: str
+        default: odoo.service
+      odoo_database:
+        description: >-
+          Odoo's database (C(odoo_admin_disabled), C(odoo_session_limits), C(odoo_mfa), C(odoo_login_cooldown),
+          C(odoo_auditlog)).
+        type: str
+        default: odoo
+      odoo_idle_param:
+        description: The Odoo system parameter that holds the idle timeout, in seconds (C(odoo_session_limits)).
+        type: str
+        default: odoo_hipaa.session_idle_timeout
+      odoo_lifetime_param:
+        description: The Odoo system parameter that holds the absolute session lifetime, in seconds (C(odoo_session_limits)).
+        type: str
+        default: odoo_hipaa.session_absolute_lifetime
+      odoo_mfa_policy:
+        description: The C(auth_totp.policy) Odoo must have (C(odoo_mfa)).
+        type: str
+        default: all_required
+      odoo_phi_models:
+        description: The Odoo models that hold PHI, each needing a subscribed auditlog rule that logs reads (C(odoo_auditlog)).
+        type: list
+        elements: str
+        default: []
+      postgresql_os_user:
+        description: The operating-system user that runs C(psql) as PostgreSQL's superuser (every check that asks PostgreSQL).
+        type: str
+        default: postgres
+      postgresql_tcp:
+        description: >-
+          PostgreSQL listens on TCP (explicit addresses, TLS with client certificates) rather than on the unix socket only
+          (C(pg_listen)).
+        type: bool
+        default: false
+      https_address:
+        description: >-
+          The address nginx is reached at (C(tls_protocols), C(tls_weak_cipher), C(hsts), C(cookie_flags), C(http_redirect),
+          C(db_manager_blocked)).
+        type: str
+        default: 127.0.0.1
+      https_port:
+        description: nginx's HTTPS port (C(tls_protocols), C(tls_weak_cipher), C(hsts), C(cookie_flags), C(db_manager_blocked)).
+        type: int
+        default: 443
+      http_port:
+        description: nginx's plain HTTP port (C(http_redirect)).
+        type: int
+        default: 80
+      https_server_name:
+        description: The server name sent as SNI and Host header (every check that asks nginx).
+        type: str
+        default: localhost
+      https_path:
+        description: The path whose answer is checked for its headers (C(hsts), C(cookie_flags)).
+        type: str
+        default: /web/login
+      nginx_access_log:
+        description: The access log nginx must write every request to (C(nginx_access_log)).
+        type: str
+        default: /var/log/nginx/odoo-access.json.log
+      encrypted_paths:
+        description: The paths that hold ePHI, each of which must be on a LUKS2 volume (C(luks_volumes); none given fails it).
+        type: list
+        elements: str
+        default: []
+      backup_state_dir:
+        description: The backup job's state directory (C(backup_recent), C(restic_check), C(restore_drill)).
+        type: str
+        default: /var/lib/odoo-hipaa-backup
+      backup_password_file:
+        description: The backup repository's password file (C(backup_password_file)).
+        type: str
+        default: /etc/odoo-hipaa-backup/restic.pass
+      fail2ban_jails:
+        description: The fail2ban jails that must be active (C(fail2ban)).
+        type: list
+        elements: str
+        default: [sshd, odoo]
+      auditd_keys:
+        description: The keys the loaded auditd rules must carry (C(auditd_rules)).
+        type: list
+        elements: str
+        default: []
+      aide_config:
+        description: The AIDE configuration file (C(aide)).
+        type: str
+        default: /etc/aide/odoo-hipaa.conf
+      aide_database:
+        description: The AIDE baseline database (C(aide)).
+        type: str
+        default: /var/lib/aide/odoo-hipaa.db
+      aide_timer:
+        description: The systemd timer of the daily AIDE check (C(aide)).
+        type: str
+        default: odoo-hipaa-aide-check.timer
+      log_shipping_config:
+        description: The rsyslog configuration that forwards the logs (C(log_forwarding)).
+        type: str
+        default: /etc/rsyslog.conf
+      log_retention_file:
+        description: The aggregator's logrotate configuration (C(log_retention)).
+        type: str
+        default: /etc/logrotate.d/odoo-hipaa-log-aggregator
   waivers:
     description:
       - Checks waived on this host, each with the written reason an auditor reads.
@@ -45,7 +211,7 @@ options:
         description: Why the control is met otherwise or not applicable (required, not empty).
         type: str
         required: true
-author: onprem.odoo_hipaa maintainers
+author: onprem.odoo_hipaa contributors (@onprem)
 """
 
 EXAMPLES = r"""
@@ -55,14 +221,62 @@ EXAMPLES = r"""
     settings:
       public_listeners: ["443/nginx", "80/nginx", "22/sshd"]
       https_server_name: erp.example.org
+  register: evidence
+
+- name: Waive a check, with the reason an auditor reads
+  onprem.odoo_hipaa.hipaa_evidence:
+    checks: [luks_volumes, sshd]
+    settings:
+      encrypted_paths: [/var/lib/odoo, /var/lib/postgresql]
+    waivers:
+      - check: luks_volumes
+        reason: The database volume is on the SAN's self-encrypting drives (risk analysis RA-2025-03, section 4).
 """
 
 RETURN = r"""
 rows:
-  description: One row per check.
+  description: One row per check, in the order of O(checks).
   returned: always
   type: list
   elements: dict
+  contains:
+    control:
+      description: The control the check proves.
+      type: str
+      sample: AC-1
+    citation:
+      description: The control's 45 CFR citation.
+      type: str
+      sample: "§164.312(a)(1)"
+    control_title:
+      description: The control's title.
+      type: str
+      sample: Access control
+    check:
+      description: The check's name.
+      type: str
+      sample: listeners
+    title:
+      description: What the check proves.
+      type: str
+    status:
+      description: V(pass), V(fail), or V(waived) (failed, with a waiver for it).
+      type: str
+      sample: pass
+    observed:
+      description: What the check saw (a string, or a dict of what it saw), or why it has no proof.
+      type: raw
+    expected:
+      description: What the control requires.
+      type: str
+    checked_at:
+      description: When the check ran (UTC, ISO 8601).
+      type: str
+      sample: "2025-01-31T02:00:00+00:00"
+    waiver:
+      description: The reason the check is waived.
+      type: str
+      returned: when the check is waived
 """
 
 import datetime as dt
@@ -191,7 +405,7 @@ def _listeners(ctx):
             if len(parts) < 4:
                 continue
             local = parts[3]
-            addr, _, port = local.rpartition(":")
+            addr, _sep, port = local.rpartition(":")
             addr = addr.strip("[]").split("%")[0]
             m = re.search(r'users:\(\("([^"]+)"', line)
             rows.append((addr, int(port), m.group(1) if m else "?"))
@@ -262,8 +476,8 @@ def _json_file(ctx, path):
 
 
 def _unit_active(ctx, unit):
-    rc, out, _ = ctx.run(["systemctl", "is-active", unit])
-    rc2, out2, _ = ctx.run(["systemctl", "is-enabled", unit])
+    rc, out, _err = ctx.run(["systemctl", "is-active", unit])
+    rc2, out2, _err = ctx.run(["systemctl", "is-enabled", unit])
     return out.strip() == "active" and out2.strip() == "enabled", "%s: %s, %s" % (unit, out.strip(), out2.strip())
 
 
@@ -283,7 +497,7 @@ def check_odoo_loopback(ctx):
     ports = [int(p) for p in ctx.s("odoo_ports", [8069, 8072])]
     seen = [(a, p, proc) for a, p, proc in _listeners(ctx) if p in ports]
     missing = [p for p in ports if not any(s[1] == p for s in seen)]
-    public = ["%s:%s" % (a, p) for a, p, _ in seen if not _is_loopback(a)]
+    public = ["%s:%s" % (a, p) for a, p, _proc in seen if not _is_loopback(a)]
     observed = {"listening": sorted("%s:%s %s" % s for s in seen), "missing": missing, "public": public}
     return not missing and not public, observed, "Odoo on 127.0.0.1:%s only" % "/".join(map(str, ports))
 
@@ -370,7 +584,7 @@ def check_hsts(ctx):
 
 def check_cookie_flags(ctx):
     host, port, name = _https_target(ctx)
-    _, headers = ctx.http_get("https", host, port, name, ctx.s("https_path", "/web/login"))
+    _status, headers = ctx.http_get("https", host, port, name, ctx.s("https_path", "/web/login"))
     cookie = next((v for k, v in headers if k.lower() == "set-cookie" and v.startswith("session_id=")), None)
     if cookie is not None:
         flags = [f.strip().lower() for f in cookie.split(";")[1:]]
@@ -385,7 +599,7 @@ def check_cookie_flags(ctx):
 
 
 def check_http_redirect(ctx):
-    _, _, name = _https_target(ctx)
+    _host, _port, name = _https_target(ctx)
     status, headers = ctx.http_get("http", ctx.s("https_address", "127.0.0.1"), int(ctx.s("http_port", 80)),
                                    name, "/web/login")
     location = next((v for k, v in headers if k.lower() == "location"), "")
@@ -395,7 +609,7 @@ def check_http_redirect(ctx):
 
 def check_db_manager_blocked(ctx):
     host, port, name = _https_target(ctx)
-    status, _ = ctx.http_get("https", host, port, name, "/web/database/manager")
+    status, _headers = ctx.http_get("https", host, port, name, "/web/database/manager")
     return status in (403, 404), "GET /web/database/manager -> HTTP %s" % status, "403 or 404 (blocked at nginx)"
 
 
@@ -404,15 +618,15 @@ def check_nginx_access_log(ctx):
     conf = _out(ctx, ["nginx", "-T"], "nginx -T")
     configured = re.search(r"^\s*access_log\s+%s\s" % re.escape(path), conf, re.M) is not None
     off = re.search(r"^\s*access_log\s+off\s*;", conf, re.M) is not None
-    return configured and not off, "access_log %s %s%s" % (path, "configured" if configured else "absent",
-                                                          "; 'access_log off' present" if off else ""), \
-        "every request logged (JSON)"
+    observed = "access_log %s %s%s" % (path, "configured" if configured else "absent",
+                                       "; 'access_log off' present" if off else "")
+    return configured and not off, observed, "every request logged (JSON)"
 
 
 def check_odoo_conf(ctx):
     path = ctx.s("odoo_config", "/etc/odoo/odoo.conf")
     text = _text(ctx, path)
-    opts = dict((k.strip(), v.strip()) for k, _, v in
+    opts = dict((k.strip(), v.strip()) for k, _sep, v in
                 (line.partition("=") for line in text.splitlines() if "=" in line and not line.lstrip().startswith(("#", ";"))))
     want = {"list_db": "False", "proxy_mode": "True", "http_interface": "127.0.0.1"}
     problems = ["%s = %s" % (k, opts.get(k)) for k, v in want.items() if opts.get(k) != v]
@@ -460,10 +674,10 @@ def _sandboxed_units(ctx):
         if name == "odoo.service":
             continue  # odoo_sandbox
         if name.endswith("@"):
-            rc, out, _ = ctx.run(["systemctl", "list-units", "--all", "--plain", "--no-legend", name + "*.service"])
+            rc, out, _err = ctx.run(["systemctl", "list-units", "--all", "--plain", "--no-legend", name + "*.service"])
             units += [(line.split()[0], limit) for line in out.splitlines() if rc == 0 and line.strip()]
             continue
-        rc, out, _ = ctx.run(["systemctl", "show", "-p", "LoadState", "--value", name])
+        rc, out, _err = ctx.run(["systemctl", "show", "-p", "LoadState", "--value", name])
         if rc == 0 and out.strip() == "loaded":
             units.append((name, limit))
     return units
@@ -595,9 +809,9 @@ def check_luks_volumes(ctx):
         raise Fail("no ePHI paths given")
     observed, ok = {}, True
     for path in paths:
-        rc, src, _ = ctx.run(["findmnt", "-n", "-o", "SOURCE", "--target", path])
+        rc, src, _err = ctx.run(["findmnt", "-n", "-o", "SOURCE", "--target", path])
         src = src.strip()
-        rc, types, _ = ctx.run(["lsblk", "-n", "-s", "-o", "TYPE,PATH", src]) if src.startswith("/dev/") else (1, "", "")
+        rc, types, _err = ctx.run(["lsblk", "-n", "-s", "-o", "TYPE,PATH", src]) if src.startswith("/dev/") else (1, "", "")
         chain = [line.split() for line in types.splitlines() if line.strip()]
         crypt = [p for t, p in (c for c in chain if len(c) == 2) if t == "crypt"]
         if not crypt:
@@ -757,7 +971,7 @@ CHECKS = {
     "backup_password_file": ("CP-1", "Repository password file not readable by others", check_backup_password_file),
     "restore_drill": ("CP-2", "Restore drill passed recently", check_restore_drill),
     "odoo_sandbox": ("SH-1", "Odoo service sandbox exposure", check_odoo_sandbox),
-    "service_sandbox": ("SH-1", "nginx, PostgreSQL and backup sandbox exposure", check_service_sandbox),
+    "service_sandbox": ("SH-1", "nginx, PostgreSQL, rsyslog and backup sandbox exposure", check_service_sandbox),
     "unattended_upgrades": ("SH-1", "Automatic security updates", check_unattended_upgrades),
     "time_sync": ("SH-1", "Time synchronised", check_time_sync),
 }
@@ -786,11 +1000,44 @@ def evaluate(ctx, checks, waivers=()):
     return rows
 
 
+# What the checks read from `settings` (DOCUMENTATION's suboptions; the code's
+# defaults in ctx.s() are the same, tests/unit/test_hipaa_evidence.py holds them to it).
+SETTINGS_SPEC = dict(
+    public_listeners=dict(type="list", elements="str", default=[]),
+    odoo_ports=dict(type="list", elements="int", default=[8069, 8072]),
+    odoo_config=dict(type="str", default="/etc/odoo/odoo.conf"),
+    odoo_service=dict(type="str", default="odoo.service"),
+    odoo_database=dict(type="str", default="odoo"),
+    odoo_idle_param=dict(type="str", default="odoo_hipaa.session_idle_timeout"),
+    odoo_lifetime_param=dict(type="str", default="odoo_hipaa.session_absolute_lifetime"),
+    odoo_mfa_policy=dict(type="str", default="all_required"),
+    odoo_phi_models=dict(type="list", elements="str", default=[]),
+    postgresql_os_user=dict(type="str", default="postgres"),
+    postgresql_tcp=dict(type="bool", default=False),
+    https_address=dict(type="str", default="127.0.0.1"),
+    https_port=dict(type="int", default=443),
+    http_port=dict(type="int", default=80),
+    https_server_name=dict(type="str", default="localhost"),
+    https_path=dict(type="str", default="/web/login"),
+    nginx_access_log=dict(type="str", default="/var/log/nginx/odoo-access.json.log"),
+    encrypted_paths=dict(type="list", elements="str", default=[]),
+    backup_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-backup"),
+    backup_password_file=dict(type="str", default="/etc/odoo-hipaa-backup/restic.pass"),
+    fail2ban_jails=dict(type="list", elements="str", default=["sshd", "odoo"]),
+    auditd_keys=dict(type="list", elements="str", default=[], no_log=False),  # audit rule keys, not secrets
+    aide_config=dict(type="str", default="/etc/aide/odoo-hipaa.conf"),
+    aide_database=dict(type="str", default="/var/lib/aide/odoo-hipaa.db"),
+    aide_timer=dict(type="str", default="odoo-hipaa-aide-check.timer"),
+    log_shipping_config=dict(type="str", default="/etc/rsyslog.conf"),
+    log_retention_file=dict(type="str", default="/etc/logrotate.d/odoo-hipaa-log-aggregator"),
+)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             checks=dict(type="list", elements="str", required=True),
-            settings=dict(type="dict", default={}),
+            settings=dict(type="dict", default={}, options=SETTINGS_SPEC),
             waivers=dict(type="list", elements="dict", default=[], options=dict(
                 check=dict(type="str", required=True), reason=dict(type="str", required=True))),
         ),

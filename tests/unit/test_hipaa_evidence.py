@@ -1,14 +1,17 @@
 """Unit tests for the evidence module's judgements (plugins/modules/hipaa_evidence.py):
 a control passes only on the right observation and fails on the drifted one."""
 
+import ast
 import datetime as dt
 import importlib.util
 import json
 import os
 import pathlib
+import re
 import ssl
 
 import pytest
+import yaml
 
 _PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "modules" / "hipaa_evidence.py"
 _spec = importlib.util.spec_from_file_location("hipaa_evidence", _PATH)
@@ -33,7 +36,7 @@ def make_ctx(outputs=None, files=None, settings=None, tls=None, http=None, stats
             raise OSError(path)
         return os.stat_result((stats[path][1], 0, 0, 1, stats[path][0], 0, 0, 0, 0, 0))
 
-    return ev.Context(run, settings or {}, now=NOW, read=lambda p: (files or {}).get(p),
+    return ev.Context(run, settings or {}, now=NOW, read=(files or {}).get,
                       tls_probe=tls, http_get=http, stat_file=stat_file)
 
 
@@ -209,8 +212,8 @@ def test_sshd_and_nftables():
 
 
 def test_every_check_belongs_to_a_known_control():
-    assert all(control in ev.CONTROLS for control, _, _ in ev.CHECKS.values())
-    assert set(ev.CONTROLS) == {c for c, _, _ in ev.CHECKS.values()}
+    assert all(control in ev.CONTROLS for control, _title, _fn in ev.CHECKS.values())
+    assert set(ev.CONTROLS) == {c for c, _title, _fn in ev.CHECKS.values()}
 
 
 def test_aide_check_clean_and_drifted():
@@ -221,8 +224,8 @@ def test_aide_check_clean_and_drifted():
     drift = dict(timers, aide=(4, "Summary:\n  Added entries:\t0\n  Changed entries:\t1\n\n"
                                   "f = ... mc..      : /etc/issue.net\nf+++++++++++++++++: /etc/new\n", ""))
     row = one(make_ctx(drift, stats=stats), "aide")
-    assert row["status"] == "fail" and row["observed"]["differences"] == ["f = ... mc..      : /etc/issue.net",
-                                                                  "f+++++++++++++++++: /etc/new"]
+    assert row["status"] == "fail" and row["observed"]["differences"] == [
+        "f = ... mc..      : /etc/issue.net", "f+++++++++++++++++: /etc/new"]
     assert row["observed"]["entries"] == {"added": 0, "changed": 1}
     assert one(make_ctx(clean), "aide")["status"] == "fail"  # no baseline database
 
@@ -339,3 +342,36 @@ def test_odoo_login_cooldown_follows_the_collections_limits(after, duration, sta
     monkeypatch.setattr(ev, "_odoo_params", lambda ctx, names: {
         "base.login_cooldown_after": after, "base.login_cooldown_duration": duration})
     assert one(make_ctx(), "odoo_login_cooldown")["status"] == status
+
+
+# --- the module's documentation (ansible-doc, Galaxy) says what the code does ---
+
+def _doc():
+    return yaml.safe_load(ev.DOCUMENTATION)
+
+
+def _settings_read_by_the_checks():
+    """{key: default} of every ctx.s(key, default) call in the module."""
+    read = {}
+    for node in ast.walk(ast.parse(_PATH.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "s"
+                and isinstance(node.func.value, ast.Name) and node.func.value.id == "ctx"):
+            key = ast.literal_eval(node.args[0])
+            default = ast.literal_eval(node.args[1]) if len(node.args) > 1 else None
+            assert read.setdefault(key, default) == default, f"settings key {key} read with two defaults"
+    return read
+
+
+def test_the_documentation_lists_every_check_with_its_control():
+    text = "\n".join(_doc()["options"]["checks"]["description"])
+    documented = re.findall(r"^C\((\w+)\) \(([A-Z]{2}-\d)\) - ", text, re.M)
+    assert documented == [(name, control) for name, (control, _title, _fn) in ev.CHECKS.items()]
+
+
+def test_the_documentation_lists_every_setting_the_checks_read_with_its_default():
+    read = _settings_read_by_the_checks()
+    documented = _doc()["options"]["settings"]["suboptions"]
+    assert sorted(documented) == sorted(read) == sorted(ev.SETTINGS_SPEC)
+    for key, default in read.items():
+        assert documented[key].get("default") == default == ev.SETTINGS_SPEC[key].get("default"), key
+        assert documented[key]["type"] == ev.SETTINGS_SPEC[key]["type"], key

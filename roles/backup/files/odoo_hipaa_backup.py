@@ -221,7 +221,7 @@ class Restic:
 
     def run(self, args: list[str], **kw) -> subprocess.CompletedProcess:
         proc = subprocess.run(self.base() + args, env=self.env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, **kw)
         if proc.returncode != 0:
             raise JobError(f"restic {args[0]} on repository {self.repo['name']} ({self.repo['url']}) failed: "
                            + (proc.stderr.strip().splitlines() or ["exit %d" % proc.returncode])[-1])
@@ -272,7 +272,7 @@ class PsqlSession:
 
 def count_rows(cfg: dict, database: str) -> dict:
     out = subprocess.run(psql_cmd(cfg, database) + ["-c", COUNT_SQL], text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if out.returncode != 0:
         raise JobError(f"counting rows in {database} failed: {out.stderr.strip()}")
     return json.loads(out.stdout.strip() or "{}")
@@ -538,19 +538,19 @@ def prepare_empty_database(cfg: dict, database: str, owner: str | None) -> None:
     pg_user = cfg.get("pg_os_user", "postgres")
     exists = subprocess.run(psql_cmd(cfg, "postgres") + ["-c", "SELECT 1 FROM pg_database WHERE datname = '%s'"
                                                          % database.replace("'", "''")],
-                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if exists.stdout.strip() == "1":
-        tables = subprocess.run(psql_cmd(cfg, database) + ["-c", "SELECT count(*) FROM pg_class c JOIN pg_namespace n"
-                                " ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN"
-                                " ('pg_catalog', 'information_schema')"],
-                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        sql = ("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+               " WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')")
+        tables = subprocess.run(psql_cmd(cfg, database) + ["-c", sql],
+                                text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
         if tables.returncode != 0 or tables.stdout.strip() != "0":
             raise JobError(f"database {database} exists and holds {tables.stdout.strip() or 'unknown'} tables; "
                            "refusing to overwrite it (restore into another name, or drop it yourself)")
         subprocess.run(["runuser", "-u", pg_user, "--", "dropdb", database], check=True)
     created = subprocess.run(["runuser", "-u", pg_user, "--", "createdb", "-T", "template0"]
                              + (["-O", owner] if owner else []) + [database],
-                             text=True, stderr=subprocess.PIPE)
+                             text=True, stderr=subprocess.PIPE, check=False)
     if created.returncode != 0:
         raise JobError(f"cannot create database {database}: {created.stderr.strip()}")
 

@@ -41,6 +41,15 @@ if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$stamp"
 fi
 
+# --- lab images (built in the background while the venvs below are made) ------
+images=()
+if [ "${ODOO_HIPAA_SKIP_IMAGES:-0}" != 1 ]; then
+  say "building the lab images (cached under ${ODOO_HIPAA_CACHE:-$HOME/.cache/odoo_hipaa})"
+  lab/build-image.sh bookworm & images+=($!)
+  lab/build-image.sh trixie & images+=($!)
+  lab/build-vm-image.sh >/dev/null & images+=($!)
+fi
+
 # galaxy-importer (what Galaxy runs on an upload) pins attrs<24, which the
 # tools above do not take: a venv of its own.
 gstamp=.venv-galaxy/.requirements.sha256
@@ -84,12 +93,5 @@ if [ "${ODOO_HIPAA_USE_GALAXY:-0}" = 1 ]; then
   .venv/bin/ansible-galaxy collection install -r requirements-lab.yml -p collections
 fi
 
-# --- lab images --------------------------------------------------------------------
-if [ "${ODOO_HIPAA_SKIP_IMAGES:-0}" != 1 ]; then
-  say "building the lab images (cached under ${ODOO_HIPAA_CACHE:-$HOME/.cache/odoo_hipaa})"
-  lab/build-image.sh bookworm & b=$!
-  lab/build-image.sh trixie & t=$!
-  lab/build-vm-image.sh >/dev/null & v=$!
-  wait $b; wait $t; wait $v
-fi
+for p in "${images[@]}"; do wait "$p"; done   # set -e: a failed build ends the set-up
 say "set-up done"

@@ -57,12 +57,28 @@ collection_build() {
   rm -rf "$out"
 }
 
-if [ $# -eq 0 ]; then
+static_steps() {  # lint, build, sanity, unit tests: one line per step with its result
   step "ansible-lint (production profile)" ansible-lint
   step "collection build and install" collection_build
   # what the collection ships, and tests/ (scripts/sanity.sh; ignores only with a reason: tests/sanity/)
   step "ansible-test sanity" scripts/sanity.sh
   step "unit tests" pytest -q tests/unit
+  echo "$passed $failed" >"$logdir/static.result"
+  [ $failed -eq 0 ] || printf '%s\n' "${failures[@]}" >>"$logdir/static.result"
+}
+
+logdir=reports/ci; mkdir -p "$logdir"
+static_pid=
+if [ $# -eq 0 ]; then
+  # The static steps need no lab: they run beside the Molecule scenarios at
+  # the lowest CPU priority, on the cycles the scenarios leave while they wait
+  # on apt and systemd; their output is printed when they end.
+  rm -f "$logdir/static.result"
+  printf '\n==> [%s] lint, collection build, sanity and unit tests started beside the scenarios (log %s)\n' \
+    "$(date +%H:%M:%S)" "$logdir/static.log"
+  ( passed=0; failed=0; failures=(); renice -n 19 -p $BASHPID >/dev/null; static_steps ) \
+    >"$logdir/static.log" 2>&1 &
+  static_pid=$!
   # longest first, so the short ones fill in beside them
   mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2 |
     awk 'BEGIN { n = split("luks odoo site backup postgresql log_shipping baseline nginx", o, " ")
@@ -89,7 +105,6 @@ fi
 # Its output goes to reports/ci/molecule-<scenario>.log and is printed whole
 # when it ends, so logs do not interleave.
 jobs=${ODOO_HIPAA_TEST_JOBS:-2}
-logdir=reports/ci; mkdir -p "$logdir"
 declare -A pid_of=() start_of=()
 finish() {  # finish PID RC: report the scenario that PID ran
   local p=$1 rc=$2 s
@@ -117,6 +132,18 @@ for s in "${scenarios[@]}"; do
   pid_of[$s]=$!
 done
 while [ ${#pid_of[@]} -gt 0 ]; do wait_one; done
+
+if [ -n "$static_pid" ]; then
+  wait "$static_pid"
+  printf '\n==> [%s] lint, collection build, sanity and unit tests (log %s)\n' "$(date +%H:%M:%S)" "$logdir/static.log"
+  cat "$logdir/static.log"
+  if read -r sp sf <"$logdir/static.result" 2>/dev/null; then
+    passed=$((passed + sp)); failed=$((failed + sf))
+    [ "$sf" -eq 0 ] || mapfile -t -O "${#failures[@]}" failures < <(tail -n +2 "$logdir/static.result")
+  else
+    failed=$((failed + 1)); failures+=("the static steps (no result: see $logdir/static.log)")
+  fi
+fi
 
 echo
 [ $failed -eq 0 ] || printf 'failed: %s\n' "${failures[@]}"

@@ -1,5 +1,5 @@
-"""The backup, repository-check and restore-drill units run sandboxed (5.2,
-the goal 3.0 is open: see roles/backup/README.md); that
+"""The backup, repository-check and restore-drill units run sandboxed (2.3,
+limit 3.0: see roles/backup/README.md); that
 they still back up, check and restore through the sandbox is what
 test_backup.py proves (it starts the units, not the script)."""
 

@@ -235,9 +235,17 @@ class Restic:
                           or "[]")
 
 
+def as_user(user: str) -> list[str]:
+    """The command prefix that runs a program as `user` (PostgreSQL's peer
+    authentication). setpriv, not runuser: runuser opens a PAM session, whose
+    pam_limits needs setpriority() and CAP_SYS_NICE, which the job's sandbox
+    does not grant (templates/sandbox.j2)."""
+    return ["setpriv", "--reuid", user, "--regid", user, "--init-groups", "--reset-env", "--"]
+
+
 def psql_cmd(cfg: dict, database: str) -> list[str]:
-    return ["runuser", "-u", cfg.get("pg_os_user", "postgres"), "--", "psql", "-X", "-q", "-A", "-t",
-            "-v", "ON_ERROR_STOP=1", "-d", database]
+    return as_user(cfg.get("pg_os_user", "postgres")) + [
+        "psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database]
 
 
 class PsqlSession:
@@ -325,8 +333,8 @@ def backup_database(cfg: dict, primary: "Restic", tags: str) -> dict:
 
         counter = threading.Thread(target=count_in_snapshot)
         counter.start()
-        dump = subprocess.Popen(["runuser", "-u", cfg.get("pg_os_user", "postgres"), "--", "pg_dump",
-                                 "-Fc", "--snapshot=" + snap, "-d", db], stdout=subprocess.PIPE)
+        dump = subprocess.Popen(as_user(cfg.get("pg_os_user", "postgres"))
+                                + ["pg_dump", "-Fc", "--snapshot=" + snap, "-d", db], stdout=subprocess.PIPE)
         # restic's output goes to files: a full pipe must never stall the stream.
         with tempfile.TemporaryFile() as out_f, tempfile.TemporaryFile() as err_f:
             upload = primary.popen(["backup", "--json", "--stdin", "--stdin-filename", f"odoo-db-{db}.dump",
@@ -507,7 +515,7 @@ def restore_database(cfg: dict, repo: Restic, db_snapshot: dict, manifest: dict,
     dump = repo.popen(["dump", db_snapshot["short_id"], f"/odoo-db-{manifest['database']}.dump"],
                       stdout=subprocess.PIPE, stderr=dump_err)
     # Objects keep their owners from the dump (the Odoo role must exist).
-    restore_cmd = ["runuser", "-u", pg_user, "--", "pg_restore", "--exit-on-error", "-d", database]
+    restore_cmd = as_user(pg_user) + ["pg_restore", "--exit-on-error", "-d", database]
     restore_err = tempfile.TemporaryFile()
     pg_restore = subprocess.Popen(restore_cmd, stdin=subprocess.PIPE, stderr=restore_err)
     digest = hashlib.sha256()
@@ -547,8 +555,8 @@ def prepare_empty_database(cfg: dict, database: str, owner: str | None) -> None:
         if tables.returncode != 0 or tables.stdout.strip() != "0":
             raise JobError(f"database {database} exists and holds {tables.stdout.strip() or 'unknown'} tables; "
                            "refusing to overwrite it (restore into another name, or drop it yourself)")
-        subprocess.run(["runuser", "-u", pg_user, "--", "dropdb", database], check=True)
-    created = subprocess.run(["runuser", "-u", pg_user, "--", "createdb", "-T", "template0"]
+        subprocess.run(as_user(pg_user) + ["dropdb", database], check=True)
+    created = subprocess.run(as_user(pg_user) + ["createdb", "-T", "template0"]
                              + (["-O", owner] if owner else []) + [database],
                              text=True, stderr=subprocess.PIPE, check=False)
     if created.returncode != 0:
@@ -576,8 +584,7 @@ def job_drill(cfg: dict) -> dict:
         result["problems"] = [str(exc)]
     finally:
         if drill_db:
-            subprocess.run(["runuser", "-u", cfg.get("pg_os_user", "postgres"), "--", "dropdb", "--if-exists",
-                            drill_db], check=False)
+            subprocess.run(as_user(cfg.get("pg_os_user", "postgres")) + ["dropdb", "--if-exists", drill_db], check=False)
         shutil.rmtree(scratch, ignore_errors=True)
         result["rto_seconds"] = round(time.monotonic() - t0, 1)
         drill_dir = os.path.join(cfg["state_dir"], "drill")

@@ -53,7 +53,37 @@ collection_build() {
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t module onprem.odoo_hipaa.hipaa_evidence >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t lookup onprem.odoo_hipaa.hipaa_limit >/dev/null &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/verify.yml &&
-  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/site.yml &&
+  ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-playbook --syntax-check -i localhost, playbooks/site.yml ||
+    return 1
+  # The EE gate: every Python and system requirement that `ansible-builder
+  # introspect` finds in the built collection and its dependencies must be
+  # installed by the EE definition (requirements.txt, bindep.txt) or be
+  # excluded, with the reason, in scripts/ee_introspect_check.py. The
+  # dependencies (requirements.yml) come from Galaxy when it answers; else (the
+  # lab has no Galaxy) they are linked from the pinned `ansible` package in
+  # .venv, whose versions must then satisfy requirements.yml.
+  # (v3's introspect takes one path and always sanitizes: --sanitize is gone.)
+  if ! timeout 120 ansible-galaxy collection install --force -r requirements.yml -p "$out/installed" \
+         >"$out/deps.log" 2>&1; then
+    local site c
+    site=$("$root"/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ansible_collections
+    for c in $("$root"/.venv/bin/python -c 'import yaml
+for c in yaml.safe_load(open("requirements.yml"))["collections"]: print(c["name"])'); do
+      [ -d "$site/${c%%.*}/${c#*.}" ] || { cat "$out/deps.log"; echo "dependency $c: neither Galaxy nor .venv has it"; return 1; }
+      mkdir -p "$out/installed/ansible_collections/${c%%.*}" &&
+      rm -rf "$out/installed/ansible_collections/${c%%.*}/${c#*.}" &&
+      ln -s "$site/${c%%.*}/${c#*.}" "$out/installed/ansible_collections/${c%%.*}/${c#*.}" || return 1
+    done
+    # resolves against what is installed (offline; into an empty path: nothing is written)
+    ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-galaxy collection install --offline -r requirements.yml \
+      -p "$out/deps-check" >>"$out/deps.log" 2>&1 ||
+      { cat "$out/deps.log"; echo "the dependency collections in .venv do not satisfy requirements.yml"; return 1; }
+  fi
+  .venv-galaxy/bin/ansible-builder introspect "$out/installed" >"$out/introspect.yml" 2>"$out/introspect.err" ||
+    { cat "$out/introspect.err"; echo "ansible-builder introspect failed"; return 1; }
+  "$root"/.venv/bin/python scripts/ee_introspect_check.py "$out/introspect.yml" \
+    --requirements requirements.txt --bindep bindep.txt >"$out/ee-introspect.log" 2>&1 ||
+    { cat "$out/ee-introspect.log"; echo "the execution environment lacks what ansible-builder introspect lists (above)"; return 1; }
   rm -rf "$out"
 }
 

@@ -81,3 +81,31 @@ def test_every_list_variable_is_checked_to_be_a_list(role):
     assert check, f"roles/{role}/tasks/validate.yml has no 'Require the list variables to be lists' task"
     missing = [n for n in lists if f"'{n}':" not in check["loop"]]
     assert not missing, f"roles/{role}: list variables not checked to be lists: {missing}"
+
+
+# What every shipped role's README says besides its variables (Galaxy shows
+# it): roles galaxy.yml's build_ignore leaves out (the lab's) are not shipped.
+README_SECTIONS = ("Requirements", "Dependencies", "Example playbook", "License")
+_BUILD_IGNORE = yaml.safe_load((ROLES.parent / "galaxy.yml").read_text()).get("build_ignore", [])
+SHIPPED_ROLES = [r for r in ROLE_NAMES if f"roles/{r}" not in _BUILD_IGNORE]
+
+
+def readme_section(role, title):
+    text = (ROLES / role / "README.md").read_text()
+    section = re.search(rf"^## {re.escape(title)}[ \t]*\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    return section.group(1) if section else None
+
+
+@pytest.mark.parametrize("role", SHIPPED_ROLES)
+def test_the_readme_has_requirements_dependencies_example_and_license(role):
+    missing = [title for title in README_SECTIONS if readme_section(role, title) is None]
+    assert not missing, f"roles/{role}/README.md lacks the section(s) {', '.join('## ' + t for t in missing)}"
+
+
+@pytest.mark.parametrize("role", SHIPPED_ROLES)
+def test_the_example_playbook_uses_the_role_by_fqcn(role):
+    section = readme_section(role, "Example playbook") or ""
+    blocks = re.findall(r"^```ya?ml\n(.*?)^```", section, re.S | re.M)
+    assert blocks, f"roles/{role}/README.md: no ```yaml block under '## Example playbook'"
+    assert any(re.search(rf"onprem\.odoo_hipaa\.{role}\b", block) for block in blocks), (
+        f"roles/{role}/README.md: the example playbook does not name the role as onprem.odoo_hipaa.{role}")

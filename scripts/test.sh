@@ -87,12 +87,13 @@ for c in yaml.safe_load(open("requirements.yml"))["collections"]: print(c["name"
   rm -rf "$out"
 }
 
-static_steps() {  # lint, build, sanity, unit tests: one line per step with its result
+static_steps() {  # lint, build, sanity, unit tests, changelog: one line per step with its result
   step "ansible-lint (production profile)" ansible-lint
   step "collection build and install" collection_build
   # what the collection ships, and tests/ (scripts/sanity.sh; ignores only with a reason: tests/sanity/)
   step "ansible-test sanity" scripts/sanity.sh
   step "unit tests" pytest -q tests/unit
+  step "changelog fragments (antsibull-changelog lint)" antsibull-changelog lint
   echo "$passed $failed" >"$logdir/static.result"
   [ $failed -eq 0 ] || printf '%s\n' "${failures[@]}" >>"$logdir/static.result"
 }

@@ -5,6 +5,10 @@ export PATH="$_odoo_hipaa_root/.venv/bin:$PATH"
 export CONTAINERS_CONF="$_odoo_hipaa_root/lab/containers.conf"
 export ANSIBLE_COLLECTIONS_PATH="$_odoo_hipaa_root/collections"
 export MOLECULE_GLOB="molecule/*/molecule.yml"
+# The lab's containers are reached by lab/connection_plugins/podman.py (the
+# short name `podman`, pipelined: one podman exec per module) instead of
+# containers.podman.podman (five podman commands per module).
+export ANSIBLE_CONNECTION_PLUGINS="$_odoo_hipaa_root/lab/connection_plugins"
 # The Odoo source archive the lab deploys (method `archive`): by default the
 # real Odoo 18.0 Community archive of ../shared/odoo; point it at your own
 # (Odoo's nightly odoo_18.0.latest.tar.gz, or a tarball of a git checkout).

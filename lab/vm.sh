@@ -18,6 +18,7 @@
 # Acceleration: TCG (software emulation), the only one that works on the lab
 # machines (a KVM guest hangs in early boot there, see
 # shared/reference/test-environment.md). ODOO_HIPAA_VM_ACCEL=kvm overrides.
+# Priority: the emulator runs at nice ODOO_HIPAA_VM_NICE (default -5).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)

@@ -171,6 +171,8 @@ echo; echo "    Backup and restore drill (started now rather than by their timer
 ex systemctl start odoo-hipaa-backup.service
 ex systemctl start odoo-hipaa-restore-drill.service
 ex systemctl start odoo-hipaa-backup-check.service
+# The off-site copy is append-only: its retention runs on the backup host.
+podman exec odoo-hipaa-lab-backup systemctl start "odoo-hipaa-offsite-retention@$app.service"
 podman exec -i "$app" python3 - <<'PY'
 import json
 b = json.load(open("/var/lib/odoo-hipaa-backup/last-backup.json"))
@@ -178,6 +180,11 @@ d = json.load(open("/var/lib/odoo-hipaa-backup/drill/last.json"))
 print("    %-44s %s" % ("last backup run", "%s (%s, %d bytes dumped)" % (b["run"], b["result"], b["dump_bytes"])))
 print("    %-44s %s" % ("restore drill", "%s: %d tables, %d rows restored = %d in the dump, RTO %.1f s"
       % (d["result"], d["tables_compared"], d["rows_restored"], d["rows_in_dump"], d["rto_seconds"])))
+PY
+podman exec -i odoo-hipaa-lab-backup python3 - "$app" <<'PY'
+import json, sys
+r = json.load(open("/var/lib/odoo-hipaa-backup-server/retention/%s/last.json" % sys.argv[1]))
+print("    %-44s %s" % ("off-site retention (on the backup host)", "%s: kept %s, removed %s snapshots" % (r["result"], r["kept"], r["removed"])))
 PY
 printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $(NF-1)}' | xargs)"
 

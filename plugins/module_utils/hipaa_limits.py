@@ -46,7 +46,20 @@ LIMITS = {
         "odoo-hipaa-backup.service": 3.0,
         "odoo-hipaa-backup-check.service": 3.0,
         "odoo-hipaa-restore-drill.service": 3.0,
+        # The backup server: each client's append-only REST service (it faces
+        # the network) and the retention job (role backup_server).
+        "odoo-hipaa-restic-rest@": 3.0,
+        "odoo-hipaa-offsite-retention@": 3.0,
     },
+    # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
+    # below these needs a written waiver (roles backup and backup_server).
+    "backup_retention_min_years": 6,
+    "backup_retention_min_days": 7,
+    # §164.308(a)(7)(ii)(A): the backup server's retention of the off-site
+    # (append-only) repositories ran within this many days.
+    "offsite_retention_max_age_days": 8,
+    # A snapshot dated further ahead than this stops the off-site retention.
+    "offsite_future_snapshot_tolerance_max": 86400,
     # A written waiver is at least this long.
     "waiver_min_length": 20,
 }

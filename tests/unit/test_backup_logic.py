@@ -118,6 +118,8 @@ class FakeRestic:
     def __init__(self, cfg, repo):
         self.cfg, self.repo = cfg, repo
 
+    append_only = job.Restic.append_only
+
     def run(self, args, **kw):
         FakeRestic.commands.append(args)
         stdout = ""
@@ -192,6 +194,33 @@ def test_filestore_only_backup_and_drill_run_no_postgresql_command(tmp_path, no_
     assert not (tmp_path / "scratch" / drill["run"]).exists()  # scratch removed
     assert job.drill_passed_line(drill["run"], drill).startswith(f"restore drill passed: run {drill['run']}, "
                                                                  "2 files and 8 bytes match, RTO")
+
+
+def test_an_append_only_repository_gets_copies_but_no_forget_or_prune(tmp_path, no_postgresql):
+    """The backup host applies retention to a rest repository (role
+    backup_server); the client never asks it to forget or prune."""
+    cfg = _cfg(tmp_path, ["filestore"], _filestore(tmp_path))
+    cfg["repositories"].append({"name": "offsite", "url": "rest:https://backup1:8101/restic-erp-app-01/repo/",
+                                "args": ["--repository-file", "/etc/odoo-hipaa-backup/offsite.repository"],
+                                "append_only": True})
+    FakeRestic.commands.clear()
+    job.job_backup(cfg)
+    job.job_check(cfg)
+    forgets = [c for c in FakeRestic.commands if c[0] in ("forget", "prune")]
+    assert forgets and all(c[0] in ("forget", "prune") for c in forgets)
+    assert len([c for c in forgets if c[0] == "forget"]) == 1  # the local repository only
+    assert len([c for c in forgets if c[0] == "prune"]) == 1
+    assert ["copy"] == sorted({c[0] for c in FakeRestic.commands if c[0] == "copy"})
+
+
+def test_the_role_s_arguments_select_the_repository(tmp_path):
+    repo = {"name": "offsite", "url": "rest:https://backup1:8101/restic-x/repo/",
+            "args": ["--repository-file", "/etc/r", "--cacert", "/etc/ca", "--tls-client-cert", "/etc/pem"]}
+    r = job.Restic({"password_file": "/p", "host": "h"}, repo)
+    assert r.base() == ["restic", "--repository-file", "/etc/r", "--cacert", "/etc/ca", "--tls-client-cert", "/etc/pem"]
+    assert r.append_only is False
+    legacy = job.Restic({"password_file": "/p", "host": "h"}, {"name": "local", "url": "/srv/backup/restic"})
+    assert legacy.base() == ["restic", "--repo", "/srv/backup/restic"]
 
 
 def test_filestore_only_backup_without_a_filestore_fails(tmp_path, no_postgresql):

@@ -1,8 +1,10 @@
-"""Unit tests for the evidence module's judgements (plugins/modules/hipaa_evidence.py):
+"""Unit tests for the evidence module's judgements (plugins/modules/hipaa_evidence.py,
+its checks in plugins/module_utils/evidence_<layer>.py, the shared core in evidence_core.py):
 a control passes only on the right observation and fails on the drifted one."""
 
 import ast
 import datetime as dt
+import importlib
 import importlib.util
 import json
 import os
@@ -13,10 +15,19 @@ import ssl
 import pytest
 import yaml
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / "plugins" / "modules" / "hipaa_evidence.py"
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import evidence_core as core
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import evidence_odoo
+
+_ROOT = pathlib.Path(__file__).resolve().parents[2]
+_PATH = _ROOT / "plugins" / "modules" / "hipaa_evidence.py"
 _spec = importlib.util.spec_from_file_location("hipaa_evidence", _PATH)
 ev = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ev)
+
+# One file per layer, each exporting CHECKS = {name: (control, title, check)}.
+LAYERS = ("baseline", "odoo", "postgresql", "nginx", "luks", "log_shipping", "backup")
+_UTILS = _ROOT / "plugins" / "module_utils"
+_LAYER_PATHS = [_UTILS / ("evidence_%s.py" % layer) for layer in LAYERS]
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -36,12 +47,12 @@ def make_ctx(outputs=None, files=None, settings=None, tls=None, http=None, stats
             raise OSError(path)
         return os.stat_result((stats[path][1], 0, 0, 1, stats[path][0], 0, 0, 0, 0, 0))
 
-    return ev.Context(run, settings or {}, now=NOW, read=(files or {}).get,
-                      tls_probe=tls, http_get=http, stat_file=stat_file)
+    return core.Context(run, settings or {}, now=NOW, read=(files or {}).get,
+                        tls_probe=tls, http_get=http, stat_file=stat_file)
 
 
 def one(ctx, check, waivers=()):
-    [row] = ev.evaluate(ctx, [check], waivers)
+    [row] = ev.evaluate(ev.CHECKS, ctx, [check], waivers)
     return row
 
 
@@ -212,8 +223,8 @@ def test_sshd_and_nftables():
 
 
 def test_every_check_belongs_to_a_known_control():
-    assert all(control in ev.CONTROLS for control, _title, _fn in ev.CHECKS.values())
-    assert set(ev.CONTROLS) == {c for c, _title, _fn in ev.CHECKS.values()}
+    assert all(control in core.CONTROLS for control, _title, _fn in ev.CHECKS.values())
+    assert set(core.CONTROLS) == {c for c, _title, _fn in ev.CHECKS.values()}
 
 
 def test_aide_check_clean_and_drifted():
@@ -296,7 +307,10 @@ def test_the_evidence_and_the_roles_read_one_set_of_limits():
     """The role validation reads the same module through the lookup plugin."""
     from ansible_collections.onprem.odoo_hipaa.plugins.lookup.hipaa_limit import LookupModule
     from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
-    assert ev.LIMITS is LIMITS
+    layers = [importlib.import_module("ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_" + layer)
+              for layer in LAYERS]
+    readers = [m for m in layers if hasattr(m, "LIMITS")]
+    assert readers and all(m.LIMITS is LIMITS for m in readers)
     assert LookupModule().run(["odoo_session_absolute_lifetime_max", "hsts_min_age"]) == [28800, 31536000]
 
 
@@ -339,7 +353,7 @@ def test_service_sandbox_without_any_known_service_is_no_proof():
     ("5", "5", "fail"),
 ])
 def test_odoo_login_cooldown_follows_the_collections_limits(after, duration, status, monkeypatch):
-    monkeypatch.setattr(ev, "_odoo_params", lambda ctx, names: {
+    monkeypatch.setattr(evidence_odoo, "_odoo_params", lambda ctx, names: {
         "base.login_cooldown_after": after, "base.login_cooldown_duration": duration})
     assert one(make_ctx(), "odoo_login_cooldown")["status"] == status
 
@@ -351,9 +365,10 @@ def _doc():
 
 
 def _settings_read_by_the_checks():
-    """{key: default} of every ctx.s(key, default) call in the module."""
+    """{key: default} of every ctx.s(key, default) call in the module, its core and its layers."""
     read = {}
-    for node in ast.walk(ast.parse(_PATH.read_text(encoding="utf-8"))):
+    sources = [_PATH, _UTILS / "evidence_core.py"] + _LAYER_PATHS
+    for node in (n for p in sources for n in ast.walk(ast.parse(p.read_text(encoding="utf-8")))):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "s"
                 and isinstance(node.func.value, ast.Name) and node.func.value.id == "ctx"):
             key = ast.literal_eval(node.args[0])
@@ -365,7 +380,32 @@ def _settings_read_by_the_checks():
 def test_the_documentation_lists_every_check_with_its_control():
     text = "\n".join(_doc()["options"]["checks"]["description"])
     documented = re.findall(r"^C\((\w+)\) \(([A-Z]{2}-\d)\) - ", text, re.M)
-    assert documented == [(name, control) for name, (control, _title, _fn) in ev.CHECKS.items()]
+    # listed once each, grouped by control in the control list's order (the registry's
+    # order follows the layers, so the pairs are compared as a mapping)
+    assert len(documented) == len(dict(documented))
+    assert [c for _name, c in documented] == sorted((c for _name, c in documented), key=list(core.CONTROLS).index)
+    assert dict(documented) == dict((name, control) for name, (control, _title, _fn) in ev.CHECKS.items())
+
+
+def test_the_merged_checks_hold_every_documented_check_and_no_layer_duplicates_one():
+    text = "\n".join(_doc()["options"]["checks"]["description"])
+    documented = re.findall(r"^C\((\w+)\) \(", text, re.M)
+    layers = dict((layer, importlib.import_module(
+        "ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_" + layer).CHECKS) for layer in LAYERS)
+    names = [name for checks in layers.values() for name in checks]
+    assert len(names) == len(set(names)), "a check name defined by two layers"
+    assert set(documented) <= set(ev.CHECKS)
+    assert sorted(ev.CHECKS) == sorted(names) == sorted(documented)
+    for checks in layers.values():
+        for name, entry in checks.items():
+            assert ev.CHECKS[name] is entry
+            control, title, fn = entry
+            assert control in core.CONTROLS and title and callable(fn)
+    # every layer file is merged, and the merge refuses a name two layers define
+    assert sorted(p.stem for p in _UTILS.glob("evidence_*.py")) == sorted(
+        ["evidence_core"] + ["evidence_" + layer for layer in LAYERS])
+    with pytest.raises(ValueError, match="time_sync .*evidence_baseline and evidence_odoo"):
+        core.merge_checks([("baseline", layers["baseline"]), ("odoo", {"time_sync": layers["baseline"]["time_sync"]})])
 
 
 def test_the_documentation_lists_every_setting_the_checks_read_with_its_default():
@@ -375,3 +415,91 @@ def test_the_documentation_lists_every_setting_the_checks_read_with_its_default(
     for key, default in read.items():
         assert documented[key].get("default") == default == ev.SETTINGS_SPEC[key].get("default"), key
         assert documented[key]["type"] == ev.SETTINGS_SPEC[key]["type"], key
+
+
+# --- off-site copies (append-only) --------------------------------------------
+
+_BACKUP_CFG = json.dumps({"repositories": [
+    {"name": "local", "type": "local", "url": "/srv/backup/restic", "args": ["--repo", "/srv/backup/restic"]},
+    {"name": "offsite", "type": "rest", "append_only": True, "url": "rest:https://backup1:8101/restic-erp-app-01/repo/"}]})
+_REST_URL = "rest:https://restic-erp-app-01:p%40ss@backup1:8101/restic-erp-app-01/repo/\n"
+
+
+def _offsite_ctx(status, cfg=_BACKUP_CFG):
+    asked = []
+
+    def rest_delete(url, cafile, certfile):
+        asked.append((url, cafile, certfile))
+        if isinstance(status, Exception):
+            raise status
+        return status
+
+    ctx = make_ctx(files={"/etc/odoo-hipaa-backup/config.json": cfg,
+                          "/etc/odoo-hipaa-backup/offsite.repository": _REST_URL})
+    ctx.rest_delete = rest_delete
+    return ctx, asked
+
+
+def test_offsite_append_only_passes_on_403_and_asks_a_snapshot_nobody_has():
+    ctx, asked = _offsite_ctx(403)
+    row = one(ctx, "offsite_append_only")
+    assert row["status"] == "pass", row
+    assert asked == [("https://restic-erp-app-01:p%40ss@backup1:8101/restic-erp-app-01/repo/snapshots/" + "0" * 64,
+                      "/etc/odoo-hipaa-backup/offsite.ca.crt", "/etc/odoo-hipaa-backup/offsite.client.pem")]
+
+
+@pytest.mark.parametrize("status", [404, 200, 204, 401])
+def test_offsite_append_only_fails_when_the_service_would_delete_or_refuses_the_client(status):
+    row = one(_offsite_ctx(status)[0], "offsite_append_only")
+    assert row["status"] == "fail" and str(status) in json.dumps(row["observed"])
+
+
+def test_offsite_append_only_fails_on_an_sftp_copy_or_none_or_an_unreachable_service():
+    sftp = json.dumps({"repositories": [{"name": "local", "url": "/srv"},
+                                        {"name": "offsite", "url": "sftp:u@h:/repo", "sftp_command": "ssh ..."}]})
+    row = one(_offsite_ctx(403, sftp)[0], "offsite_append_only")
+    assert row["status"] == "fail" and "can delete" in json.dumps(row["observed"])
+    row = one(_offsite_ctx(403, json.dumps({"repositories": [{"name": "local", "type": "local", "url": "/srv"}]}))[0],
+              "offsite_append_only")
+    assert row["status"] == "fail" and "no off-site repository" in json.dumps(row["observed"])
+    row = one(_offsite_ctx(ssl.SSLError("handshake"))[0], "offsite_append_only")
+    assert row["status"] == "fail"
+
+
+_REST_UNITS = "odoo-hipaa-restic-rest@erp-app-01.service loaded active running x\n"
+_EXEC = ("{ path=/usr/bin/rclone ; argv[]=/usr/bin/rclone serve restic --config /dev/null -v --stats 0 --addr :8101 "
+         "--append-only --private-repos --cache-objects=false --htpasswd /etc/h --cert /etc/c --key /etc/k "
+         "--client-ca /etc/ca --min-tls-version tls1.2 /srv/restic ; }")
+
+
+def _server_ctx(exec_start=_EXEC, state="active", keys="", files=None):
+    return make_ctx(outputs={
+        "systemctl list-units --all --plain --no-legend odoo-hipaa-restic-rest@*.service": _REST_UNITS,
+        "systemctl show -p ActiveState --value odoo-hipaa-restic-rest@erp-app-01.service": state + "\n",
+        "systemctl show -p ExecStart --value odoo-hipaa-restic-rest@erp-app-01.service": exec_start,
+        "find /etc/ssh/authorized_keys": keys,
+        "systemctl is-active odoo-hipaa-offsite-retention@erp-app-01.timer": "active\n",
+        "systemctl is-enabled odoo-hipaa-offsite-retention@erp-app-01.timer": "enabled\n",
+    }, files=files)
+
+
+def test_offsite_server_append_only_needs_every_flag_an_active_service_and_no_sftp_key():
+    assert one(_server_ctx(), "offsite_server_append_only")["status"] == "pass"
+    row = one(_server_ctx(exec_start=_EXEC.replace("--append-only ", "")), "offsite_server_append_only")
+    assert row["status"] == "fail" and "missing --append-only" in json.dumps(row["observed"])
+    assert one(_server_ctx(state="failed"), "offsite_server_append_only")["status"] == "fail"
+    row = one(_server_ctx(keys="restic-erp-db-01\n"), "offsite_server_append_only")
+    assert row["status"] == "fail" and "restic-erp-db-01" in json.dumps(row["observed"])
+
+
+def _retention(result="ok", hours_ago=24):
+    t = (NOW - dt.timedelta(hours=hours_ago)).isoformat()
+    return {"/var/lib/odoo-hipaa-backup-server/retention/erp-app-01/last.json":
+            json.dumps({"result": result, "time": t, "kept": 30, "removed": 2})}
+
+
+def test_offsite_retention_passes_within_the_limit_and_fails_when_old_refused_or_missing():
+    assert one(_server_ctx(files=_retention()), "offsite_retention")["status"] == "pass"
+    assert one(_server_ctx(files=_retention(hours_ago=24 * 8 + 1)), "offsite_retention")["status"] == "fail"
+    assert one(_server_ctx(files=_retention(result="refused")), "offsite_retention")["status"] == "fail"
+    assert one(_server_ctx(files={}), "offsite_retention")["status"] == "fail"

@@ -1,8 +1,10 @@
 """Role backup, proven from outside on both app hosts: a real backup to a
-local and an SFTP repository, the restore drill, tamper detection, a killed
+local repository and an off-site one (append-only REST from bk-app-d12, SFTP
+from bk-app-d13), the restore drill, tamper detection, a killed
 run, an unreachable repository. (HIPAA §164.308(a)(7)(ii)(A),(B),(D))"""
 
 import json
+import shlex
 import time
 
 import pytest
@@ -17,6 +19,14 @@ LOCAL = "/srv/backup/restic"
 
 def restic(host, *args, repo=LOCAL, check=True):
     cmd = f"RESTIC_PASSWORD_FILE={ETC}/restic.pass RESTIC_CACHE_DIR=/var/cache/odoo-hipaa-backup restic --repo {repo} " + " ".join(args)
+    return host.check_output(cmd) if check else host.run(cmd)
+
+
+def offsite(host, *args, check=True):
+    """restic on the off-site repository, reached as the job reaches it (config.json's args)."""
+    repo = json.loads(host.file(f"{ETC}/config.json").content_string)["repositories"][1]
+    cmd = (f"RESTIC_PASSWORD_FILE={ETC}/restic.pass RESTIC_CACHE_DIR=/var/cache/odoo-hipaa-backup restic "
+           + " ".join(shlex.quote(a) for a in repo["args"] + list(args)))
     return host.check_output(cmd) if check else host.run(cmd)
 
 
@@ -62,12 +72,8 @@ def test_backup_makes_tagged_snapshots_locally_and_off_site(host):
     # sessions are never backed up
     listing = restic(host, "ls", latest["filestore"]["short_id"])
     assert "attachment-40" in listing and "sessions" not in listing
-    # the run was copied to the SFTP backup host
-    cfg = json.loads(host.file(f"{ETC}/config.json").content_string)
-    offsite = cfg["repositories"][1]
-    remote = host.check_output(
-        f"RESTIC_PASSWORD_FILE={ETC}/restic.pass restic --repo {offsite['url']} "
-        f"--option sftp.command='{offsite['sftp_command']}' snapshots --json --tag {run}")
+    # the run was copied to the backup host (REST from bk-app-d12, SFTP from bk-app-d13)
+    remote = offsite(host, "snapshots", "--json", "--tag", run)
     assert {t for s in json.loads(remote) for t in s["tags"]} >= {"db", "filestore", "config", run}
 
 
@@ -140,9 +146,13 @@ def test_backup_killed_mid_run_leaves_repository_consistent(host):
 
 
 def test_unreachable_repository_fails_loudly(host, lab_host):
-    cfg = json.loads(host.file(f"{ETC}/config.json").content_string)
-    server = cfg["repositories"][1]["url"].split("@")[1].split(":")[0]
-    lab_host(server).check_output("systemctl stop ssh.socket ssh.service 2>/dev/null; systemctl stop ssh")
+    repo = json.loads(host.file(f"{ETC}/config.json").content_string)["repositories"][1]
+    if repo["type"] == "rest":  # this client's REST service on its backup host
+        server = repo["url"].split("//")[1].split(":")[0]
+        unit = "odoo-hipaa-restic-rest@" + host.backend.get_hostname() + ".service"
+    else:
+        server, unit = repo["url"].split("@")[1].split(":")[0], "ssh"
+    lab_host(server).check_output(f"systemctl stop ssh.socket 2>/dev/null; systemctl stop {unit}")
     try:
         since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
         r = run_unit(host, "odoo-hipaa-backup.service")
@@ -152,4 +162,4 @@ def test_unreachable_repository_fails_loudly(host, lab_host):
         assert "BACKUP JOB FAILED: odoo-hipaa-backup.service" in log
         assert json.loads(host.file(f"{STATE}/last-backup.json").content_string)["result"] == "ok"  # the last good one
     finally:
-        lab_host(server).check_output("systemctl start ssh")
+        lab_host(server).check_output(f"systemctl start {unit}")

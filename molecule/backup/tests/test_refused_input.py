@@ -4,6 +4,8 @@ variable and says what is allowed. The table runs as one playbook
 case: refused with the message, no task reported a change, and the role's
 files, units, timers, packages and the repositories' snapshots are identical."""
 
+import os
+
 import pytest
 
 TARGET = "bk-app-d12"
@@ -19,13 +21,29 @@ WATCHED_COMMANDS = [
 ]
 SFTP = {"name": "offsite", "type": "sftp", "host": "x", "user": "u", "path": "/repo", "private_key": "k"}
 LOCAL = [{"name": "local", "type": "local", "path": "/srv/backup/restic"}]
+PKI = os.path.join(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"), "pki")
+REST = {"name": "offsite", "type": "rest", "host": "bk-srv-d13", "port": 8101, "user": "restic-bk-app-d12",
+        "path": "/repo", "password": "lab-only-rest-password-of-bk-app-d12",
+        "retention_password": "lab-only-retention-key-passw0rd", "ca_file": f"{PKI}/ca.crt",
+        "client_cert_file": f"{PKI}/bk-app-d12.crt", "client_key_file": f"{PKI}/bk-app-d12.key"}
+WAIVED = {"backup_sftp_waiver_reason": "lab: the SFTP path stays tested"}
 
 # "what a careless sysadmin did": ({variable: value}, "expected message"[, hosts])
 REFUSED = {
     # repositories
     "no repository": ({"backup_repositories": []}, "No backup repository configured"),
-    "unknown repository type": ({"backup_repositories": [{"name": "s3", "type": "s3", "path": "/bucket"}]}, "value of type must be one of: local, sftp, got: s3"),
-    "sftp without a pinned host key": ({"backup_repositories": [SFTP]}, "an sftp repository needs host, user, host_key"),
+    "unknown repository type": ({"backup_repositories": [{"name": "s3", "type": "s3", "path": "/bucket"}]}, "value of type must be one of: local, rest, sftp, got: s3"),
+    "sftp without a pinned host key": ({"backup_repositories": LOCAL + [SFTP], **WAIVED}, "an sftp repository needs host, user, host_key"),
+    # off-site copies a compromised host could erase, or could not reach
+    "sftp without a waiver": ({"backup_repositories": LOCAL + [dict(SFTP, host_key="ssh-ed25519 AAAA")], "backup_sftp_waiver_reason": ""}, "is of type sftp: this host's SFTP key can delete every off-site backup"),
+    "sftp with a one-word waiver": ({"backup_repositories": LOCAL + [dict(SFTP, host_key="ssh-ed25519 AAAA")], "backup_sftp_waiver_reason": "legacy"}, "set backup_sftp_waiver_reason to the written reason"),
+    "rest as the primary": ({"backup_repositories": [REST] + LOCAL}, "is of type rest and first"),
+    "rest without the site CA": ({"backup_repositories": LOCAL + [dict(REST, ca_file="")]}, "ca_file ''"),
+    "rest with a CA file that is not there": ({"backup_repositories": LOCAL + [dict(REST, ca_file="/nonexistent/ca.crt")]}, "ca_file '/nonexistent/ca.crt'"),
+    "rest without a port": ({"backup_repositories": LOCAL + [{k: v for k, v in REST.items() if k != "port"}]}, "port ''"),
+    "rest with an account that is not restic-NAME": ({"backup_repositories": LOCAL + [dict(REST, user="root")]}, "user 'root'"),
+    "rest with a short password": ({"backup_repositories": LOCAL + [dict(REST, password="short")]}, "offsite (rest): password (not shown) has 5 characters"),
+    "rest with a placeholder retention password": ({"backup_repositories": LOCAL + [dict(REST, retention_password="<vault_backup_retention_password>")]}, "offsite (rest): retention_password (not shown) looks like a placeholder"),
     "two repositories with one name": ({"backup_repositories": LOCAL + LOCAL}, "names must be unique and paths absolute"),
     "a relative repository path": ({"backup_repositories": [{"name": "local", "type": "local", "path": "srv/backup"}]}, "names must be unique and paths absolute"),
     "repositories as a string": ({"backup_repositories": "/srv/backup/restic"}, "backup_repositories"),

@@ -214,10 +214,18 @@ class Restic:
         self.env.pop("RESTIC_PASSWORD", None)
 
     def base(self) -> list[str]:
+        if self.repo.get("args"):  # how the role says to reach it (a rest URL is in a root-only file)
+            return ["restic"] + list(self.repo["args"])
         cmd = ["restic", "--repo", self.repo["url"]]
         if self.repo.get("sftp_command"):
             cmd += ["--option", "sftp.command=" + self.repo["sftp_command"]]
         return cmd
+
+    @property
+    def append_only(self) -> bool:
+        """The backup host's append-only service refuses forget and prune;
+        it applies retention itself (role backup_server)."""
+        return bool(self.repo.get("append_only"))
 
     def run(self, args: list[str], **kw) -> subprocess.CompletedProcess:
         proc = subprocess.run(self.base() + args, env=self.env, text=True,
@@ -427,11 +435,16 @@ def job_backup(cfg: dict) -> dict:
                                  if primary.repo.get("sftp_command") else []))
         log(f"run {run} copied to {repo['name']} ({repo['url']})")
 
-    # 5. Retention on every repository: forget here (cheap); the data of
-    #    forgotten snapshots is pruned by the weekly check job.
+    # 5. Retention on every repository this host may delete from: forget here
+    #    (cheap); the data of forgotten snapshots is pruned by the weekly check
+    #    job. An append-only (rest) repository is left to its backup host.
     for repo in cfg["repositories"]:
-        Restic(cfg, repo).run(["forget", "--tag", TAG, "--host", cfg["host"],
-                               "--group-by", "host,paths"] + retention_args(cfg["retention"]))
+        r = Restic(cfg, repo)
+        if r.append_only:
+            log(f"retention of {repo['name']} ({repo['url']}) is applied by its backup host (append-only)")
+            continue
+        r.run(["forget", "--tag", TAG, "--host", cfg["host"], "--group-by", "host,paths"]
+              + retention_args(cfg["retention"]))
 
     result = {"result": "ok", "run": run, "time": manifest["time"], "components": chosen,
               "repositories": [r["name"] for r in cfg["repositories"]]}
@@ -448,7 +461,8 @@ def job_check(cfg: dict) -> dict:
     for repo in cfg["repositories"]:
         r = Restic(cfg, repo)
         r.run(["unlock"])
-        r.run(["prune"])  # drop the data of snapshots forgotten by the nightly retention
+        if not r.append_only:
+            r.run(["prune"])  # drop the data of snapshots forgotten by the nightly retention
         args = ["check"]
         if cfg.get("check_read_data_subset"):
             args.append("--read-data-subset=" + cfg["check_read_data_subset"])

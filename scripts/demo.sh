@@ -171,6 +171,7 @@ echo; echo "    Backup and restore drill (started now rather than by their timer
 ex systemctl start odoo-hipaa-backup.service
 ex systemctl start odoo-hipaa-restore-drill.service
 ex systemctl start odoo-hipaa-backup-check.service
+ex systemctl start odoo-hipaa-pitr-drill.service
 # The off-site copy is append-only: its retention runs on the backup host.
 podman exec odoo-hipaa-lab-backup systemctl start "odoo-hipaa-offsite-retention@$app.service"
 podman exec -i "$app" python3 - <<'PY'
@@ -180,6 +181,12 @@ d = json.load(open("/var/lib/odoo-hipaa-backup/drill/last.json"))
 print("    %-44s %s" % ("last backup run", "%s (%s, %d bytes dumped)" % (b["run"], b["result"], b["dump_bytes"])))
 print("    %-44s %s" % ("restore drill", "%s: %d tables, %d rows restored = %d in the dump, RTO %.1f s"
       % (d["result"], d["tables_compared"], d["rows_restored"], d["rows_in_dump"], d["rto_seconds"])))
+PY
+podman exec -i "$app" python3 - <<'PY'
+import json
+p = json.load(open("/var/lib/odoo-hipaa-pitr/drill/last.json"))
+print("    %-44s %s" % ("point-in-time drill (pgBackRest)", "%s: marker present after, absent before; RPO %s s, RTO %s s"
+      % (p["result"], p["rpo_seconds"], p["rto_seconds"])))
 PY
 podman exec -i odoo-hipaa-lab-backup python3 - "$app" <<'PY'
 import json, sys

@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import base64
 import http.client
+import json
 import re
 import ssl
 import stat
 from urllib.parse import unquote, urlsplit
 
-from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import Fail, _age_hours, _json_file, _out, _unit_active
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import (
+    Fail, _age_hours, _json_file, _out, _psql, _unit_active)
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
 
 # A snapshot id no repository holds: deleting it changes nothing anywhere.
@@ -175,6 +177,61 @@ def check_offsite_retention(ctx):
     return ok, observed, "each client's off-site retention ok within %d days; its timer active" % max_days
 
 
+def check_wal_archiving(ctx):
+    """WAL goes to pgBackRest, and none waits longer than the RPO target: a
+    segment's .ready file in pg_wal/archive_status is one not yet archived.
+    An idle database (nothing waiting) passes."""
+    rows = _psql(ctx, "SELECT current_setting('archive_mode'), current_setting('archive_command'), "
+                      "current_setting('data_directory'), coalesce(last_archived_wal, ''), "
+                      "coalesce(extract(epoch FROM now() - last_archived_time)::int::text, ''), failed_count, "
+                      "coalesce((last_failed_time > coalesce(last_archived_time, 'epoch'))::text, 'false') "
+                      "FROM pg_stat_archiver")
+    mode, command, data_dir, last_wal, last_age, failed, failing = rows[0]
+    target = LIMITS["pitr_rpo_target_max"]
+    rc, out, _err = ctx.run(["find", data_dir + "/pg_wal/archive_status", "-name", "*.ready", "-mmin",
+                             "+%d" % max(1, target // 60), "-printf", "%f\n"])
+    waiting = sorted(out.split()) if rc == 0 else ["(pg_wal/archive_status unreadable)"]
+    ok = mode == "on" and "pgbackrest" in command and not waiting and failing != "true"
+    observed = {"archive_mode": mode, "archive_command": command, "last archived": last_wal or "none yet",
+                "seconds since": last_age or "-", "failed_count": failed, "failing now": failing == "true",
+                "segments waiting longer than %d s" % target: waiting}
+    return ok, observed, "archive_mode on into pgBackRest; no segment waiting longer than %d s; not failing" % target
+
+
+def check_pgbackrest_encrypted(ctx):
+    conf = ctx.s("pgbackrest_config", "/etc/pgbackrest/pgbackrest.conf")
+    try:
+        st = ctx.stat(conf)
+    except OSError:
+        raise Fail("%s is missing: pgBackRest is not configured here" % conf)
+    mode = stat.S_IMODE(st.st_mode)
+    out = _out(ctx, ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", "pgbackrest",
+                     "--output=json", "info"], "pgbackrest info")
+    try:
+        stanzas = json.loads(out)
+    except ValueError:
+        raise Fail("pgbackrest info did not answer JSON")
+    observed = {s.get("name"): "cipher %s, status %s, %d backup(s)" % (
+        s.get("cipher"), (s.get("status") or {}).get("message"), len(s.get("backup") or [])) for s in stanzas}
+    observed[conf] = "mode %04o" % mode
+    ok = bool(stanzas) and all(s.get("cipher") == "aes-256-cbc" and (s.get("status") or {}).get("code") == 0
+                               for s in stanzas) and not mode & 0o007
+    return ok, observed, "every stanza encrypted (aes-256-cbc) and healthy; its configuration not world-readable"
+
+
+def check_pitr_drill(ctx):
+    data = _json_file(ctx, ctx.s("pitr_state_dir", "/var/lib/odoo-hipaa-pitr") + "/drill/last.json")
+    age = _age_hours(ctx, data["time"])
+    proven = bool(data.get("marker_present_after") and data.get("sentinel_absent_after") and data.get("marker_absent_before"))
+    timer_ok = _unit_active(ctx, "odoo-hipaa-pitr-drill.timer")[0]
+    ok = data.get("result") == "ok" and proven and age < 24 * LIMITS["pitr_drill_max_age_days"] and timer_ok
+    return ok, "last PITR drill %s at %s (%.1f h ago): marker %s, RPO %s s, RTO %s s; timer %s" % (
+        data.get("result"), data["time"], age, "present after, absent before" if proven else "NOT as expected",
+        data.get("rpo_seconds"), data.get("rto_seconds"), "active" if timer_ok else "INACTIVE"), \
+        "ok within %d days (marker present just after the target, absent just before); weekly timer active" % (
+            LIMITS["pitr_drill_max_age_days"])
+
+
 CHECKS = {
     "restic_check": ("IN-1", "Backup repository verified (restic check)", check_restic_check),
     "backup_timer": ("CP-1", "Nightly backup timer", check_backup_timer),
@@ -184,4 +241,7 @@ CHECKS = {
     "offsite_append_only": ("CP-1", "Off-site copy cannot be erased from this host (append-only)", check_offsite_append_only),
     "offsite_server_append_only": ("CP-1", "Backup host serves every client append-only", check_offsite_server_append_only),
     "offsite_retention": ("AU-2", "Off-site retention applied by the backup host", check_offsite_retention),
+    "wal_archiving": ("CP-1", "WAL archived continuously for point-in-time recovery", check_wal_archiving),
+    "pgbackrest_encrypted": ("AC-4", "Point-in-time recovery repository encrypted", check_pgbackrest_encrypted),
+    "pitr_drill": ("CP-2", "Point-in-time recovery drill passed recently", check_pitr_drill),
 }

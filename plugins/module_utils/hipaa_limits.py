@@ -50,6 +50,11 @@ LIMITS = {
         # the network) and the retention job (role backup_server).
         "odoo-hipaa-restic-rest@": 3.0,
         "odoo-hipaa-offsite-retention@": 3.0,
+        # PITR (role pgbackrest): backups, verify and the drill run as postgres.
+        "odoo-hipaa-pgbackrest-full.service": 3.0,
+        "odoo-hipaa-pgbackrest-diff.service": 3.0,
+        "odoo-hipaa-pgbackrest-verify.service": 3.0,
+        "odoo-hipaa-pitr-drill.service": 3.0,
     },
     # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
     # below these needs a written waiver (roles backup and backup_server).
@@ -60,6 +65,15 @@ LIMITS = {
     "offsite_retention_max_age_days": 8,
     # A snapshot dated further ahead than this stops the off-site retention.
     "offsite_future_snapshot_tolerance_max": 86400,
+    # §164.308(a)(7)(ii)(A) point-in-time recovery (role pgbackrest): WAL is
+    # archived at least this often (seconds; above the max a waiver, never
+    # above the ceiling); the last archived WAL may be at most rpo_target old
+    # while WAL waits; the PITR window; the weekly drill's age.
+    "pitr_archive_timeout_max": 300,
+    "pitr_archive_timeout_ceiling": 3600,
+    "pitr_rpo_target_max": 300,
+    "pitr_retention_days_min": 7,
+    "pitr_drill_max_age_days": 8,
     # A written waiver is at least this long.
     "waiver_min_length": 20,
 }

@@ -38,6 +38,8 @@ options:
       - C(sshd) (AC-1) - SSH takes keys only, no root login, allowed groups set.
       - C(odoo_admin_disabled) (AC-2) - the built-in C(admin) login is deactivated.
       - C(odoo_session_limits) (AC-3) - Odoo's idle timeout and absolute session lifetime are within the limits.
+      - C(pgbackrest_encrypted) (AC-4) - every pgBackRest stanza is encrypted (aes-256-cbc) and healthy, its configuration
+        not world-readable.
       - C(luks_volumes) (AC-4) - every ePHI path (O(settings.encrypted_paths)) is on LUKS2 (aes-xts-plain64, 512-bit, argon2id).
       - C(pgaudit) (AU-1) - pgaudit is loaded on PostgreSQL and C(pgaudit.log) is set.
       - C(nginx_access_log) (AU-1) - nginx logs every request (O(settings.nginx_access_log)).
@@ -68,7 +70,10 @@ options:
         (403) to delete a snapshot when asked with this host's own credentials; an sftp repository fails the row.
       - C(offsite_server_append_only) (CP-1) - on the backup host, every client's REST service is active with
         C(--append-only --private-repos --client-ca --htpasswd), and no SFTP client key is installed.
+      - C(wal_archiving) (CP-1) - WAL is archived into pgBackRest and no segment waits longer than the RPO target (300 s).
       - C(restore_drill) (CP-2) - the restore drill passed within 8 days and its weekly timer is active.
+      - C(pitr_drill) (CP-2) - the point-in-time drill passed within 8 days (marker present just after its target, absent
+        just before) and its weekly timer is active.
       - C(odoo_sandbox) (SH-1) - the Odoo service's systemd exposure is within its limit.
       - C(service_sandbox) (SH-1) - each sandboxed unit of the collection's limit table installed here (nginx, PostgreSQL, rsyslog,
         the backup units) is within its systemd exposure limit.
@@ -179,6 +184,14 @@ options:
         description: The backup job's configuration directory, with each off-site repository's files (C(offsite_append_only)).
         type: str
         default: /etc/odoo-hipaa-backup
+      pgbackrest_config:
+        description: pgBackRest's configuration file (C(pgbackrest_encrypted)).
+        type: str
+        default: /etc/pgbackrest/pgbackrest.conf
+      pitr_state_dir:
+        description: The PITR drill's state directory (C(pitr_drill)).
+        type: str
+        default: /var/lib/odoo-hipaa-pitr
       backup_server_state_dir:
         description: The backup host's state directory, with each client's retention result (C(offsite_retention)).
         type: str
@@ -352,6 +365,8 @@ SETTINGS_SPEC = dict(
     backup_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-backup"),
     backup_password_file=dict(type="str", default="/etc/odoo-hipaa-backup/restic.pass"),
     backup_etc=dict(type="str", default="/etc/odoo-hipaa-backup"),
+    pgbackrest_config=dict(type="str", default="/etc/pgbackrest/pgbackrest.conf"),
+    pitr_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-pitr"),
     backup_server_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-backup-server"),
     backup_server_authorized_keys=dict(type="str", default="/etc/ssh/authorized_keys"),
     fail2ban_jails=dict(type="list", elements="str", default=["sshd", "odoo"]),

@@ -503,3 +503,57 @@ def test_offsite_retention_passes_within_the_limit_and_fails_when_old_refused_or
     assert one(_server_ctx(files=_retention(hours_ago=24 * 8 + 1)), "offsite_retention")["status"] == "fail"
     assert one(_server_ctx(files=_retention(result="refused")), "offsite_retention")["status"] == "fail"
     assert one(_server_ctx(files={}), "offsite_retention")["status"] == "fail"
+
+
+# --- point-in-time recovery (pgBackRest) -----------------------------------------
+
+_ARCHIVER = "runuser -u postgres -- psql -XAtq -F \t -d postgres -c SELECT current_setting('archive_mode')"
+
+
+def _wal_ctx(mode="on", command="pgbackrest --stanza=odoo archive-push %p", failing="false", waiting=""):
+    return make_ctx(outputs={
+        _ARCHIVER: "\t".join([mode, command, "/var/lib/postgresql/15/main", "000000010000000000000007", "12", "0",
+                              failing]) + "\n",
+        "find /var/lib/postgresql/15/main/pg_wal/archive_status": waiting,
+    })
+
+
+def test_wal_archiving_passes_when_archiving_into_pgbackrest_with_nothing_waiting():
+    assert one(_wal_ctx(), "wal_archiving")["status"] == "pass"
+
+
+@pytest.mark.parametrize("kwargs", [{"mode": "off"}, {"command": "cp %p /mnt/wal/%f"}, {"failing": "true"},
+                                    {"waiting": "000000010000000000000005.ready\n"}])
+def test_wal_archiving_fails_when_off_elsewhere_failing_or_behind(kwargs):
+    assert one(_wal_ctx(**kwargs), "wal_archiving")["status"] == "fail"
+
+
+_INFO = "setpriv --reuid=postgres --regid=postgres --init-groups -- pgbackrest --output=json info"
+
+
+def _br_ctx(cipher="aes-256-cbc", code=0, mode=0o100640):
+    stanza = [{"name": "odoo", "cipher": cipher, "status": {"code": code, "message": "ok"}, "backup": [{"type": "full"}]}]
+    return make_ctx(outputs={_INFO: json.dumps(stanza)}, stats={"/etc/pgbackrest/pgbackrest.conf": (0, mode)})
+
+
+def test_pgbackrest_encrypted_needs_the_cipher_a_healthy_stanza_and_a_private_configuration():
+    assert one(_br_ctx(), "pgbackrest_encrypted")["status"] == "pass"
+    assert one(_br_ctx(cipher="none"), "pgbackrest_encrypted")["status"] == "fail"
+    assert one(_br_ctx(code=1), "pgbackrest_encrypted")["status"] == "fail"
+    assert one(_br_ctx(mode=0o100644), "pgbackrest_encrypted")["status"] == "fail"
+
+
+def _drill(hours_ago=24, result="ok", before=True):
+    t = (NOW - dt.timedelta(hours=hours_ago)).isoformat()
+    return make_ctx(files={"/var/lib/odoo-hipaa-pitr/drill/last.json": json.dumps(
+        {"result": result, "time": t, "marker_present_after": True, "sentinel_absent_after": True,
+         "marker_absent_before": before, "rpo_seconds": 14.2, "rto_seconds": 6.3})},
+        outputs={"systemctl is-active odoo-hipaa-pitr-drill.timer": "active\n",
+                 "systemctl is-enabled odoo-hipaa-pitr-drill.timer": "enabled\n"})
+
+
+def test_pitr_drill_passes_recent_and_proven_and_fails_otherwise():
+    assert one(_drill(), "pitr_drill")["status"] == "pass"
+    assert one(_drill(hours_ago=24 * 8 + 1), "pitr_drill")["status"] == "fail"
+    assert one(_drill(result="failed"), "pitr_drill")["status"] == "fail"
+    assert one(_drill(before=False), "pitr_drill")["status"] == "fail"

@@ -94,7 +94,7 @@ def test_the_drill_restores_to_a_point_in_time(host):
     print(f"{host.backend.get_hostname()}: drill RPO {last['rpo_seconds']} s, RTO {last['rto_seconds']} s")
     # nothing of the scratch instance is left
     assert host.run("ls -A /srv/backup/pitr-drill").stdout.strip() == ""
-    assert host.run("pgrep -f 'pitr-drill/.*/data'").rc == 1
+    assert host.run("pgrep -f '^/usr/lib/postgresql/.*pitr-drill'").rc == 1  # anchored: never this shell itself
     log = host.check_output("journalctl -u odoo-hipaa-pitr-drill --no-pager -q -n 20")
     assert "PITR drill passed" in log
 
@@ -131,9 +131,13 @@ def test_a_killed_backup_and_killed_archive_pushes_leave_nothing_broken(host):
                                                                                                  "deactivating"):
         time.sleep(0.2)
     # archive pushes killed while WAL is switched
-    host.run("for i in $(seq 1 20); do pkill -9 -f 'pgbackrest.*archive-push' ; sleep 0.2; done & "
-             "for i in $(seq 1 5); do runuser -u postgres -- psql -XAtq -c 'SELECT pg_switch_wal()' "
-             "-c 'CREATE TEMP TABLE t AS SELECT 1'; sleep 0.5; done; wait")
+    # (the pattern is anchored so that pkill never matches this shell's own command line)
+    sql(host, "CREATE TABLE IF NOT EXISTS kill_probe (i int)")
+    killed = host.run("for i in $(seq 1 30); do pkill -9 -f '^pgbackrest .*archive-push' && echo killed; sleep 0.1; done & "
+                      "for i in $(seq 1 6); do runuser -u postgres -- psql -XAtq -c 'INSERT INTO kill_probe VALUES (1)' "
+                      "-c 'SELECT pg_switch_wal()' >/dev/null; sleep 0.4; done; wait")
+    print(f"archive pushes killed: {killed.stdout.count('killed')}")
+    sql(host, "INSERT INTO kill_probe VALUES (2)")
     walfile = sql(host, "SELECT pg_walfile_name(pg_current_wal_lsn())")
     sql(host, "SELECT pg_switch_wal()")
     wait_archived(host, walfile, timeout=120)

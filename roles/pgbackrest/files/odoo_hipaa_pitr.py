@@ -104,9 +104,12 @@ def archived(last_archived_wal: str | None, needed: str) -> bool:
 
 def verify_problems(text: str) -> list[str]:
     """Lines of pgbackrest verify's text report that say something is wrong."""
-    return [line.strip() for line in text.splitlines()
-            if re.search(r"status:\s*error|invalid|missing|checksum", line, re.I)
-            and not re.search(r"\b(invalid|missing|checksum)[^:]*:\s*0\b", line, re.I)]
+    problems = []
+    for line in text.splitlines():
+        counts = [int(n) for n in re.findall(r"(?:missing|invalid|other):\s*(\d+)", line, re.I)]
+        if re.search(r"status:\s*error", line, re.I) or any(counts) or re.search(r"\bERROR\b", line):
+            problems.append(line.strip())
+    return problems
 
 
 def parse_ts(text: str) -> dt.datetime:

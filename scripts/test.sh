@@ -115,7 +115,7 @@ if [ $# -eq 0 ]; then
   static_pid=$!
   # longest first, so the short ones fill in beside them
   mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2 |
-    awk 'BEGIN { n = split("luks odoo site backup postgresql pitr log_shipping baseline nginx", o, " ")
+    awk 'BEGIN { n = split("luks odoo site backup postgresql pgbackrest log_shipping baseline nginx", o, " ")
                  for (i = 1; i <= n; i++) rank[o[i]] = i }
          { print (($0 in rank) ? rank[$0] : 99), $0 }' | sort -n | cut -d' ' -f2)
 else

@@ -145,8 +145,8 @@ def check_offsite_server_append_only(ctx):
         state = _out(ctx, ["systemctl", "show", "-p", "ActiveState", "--value", unit]).strip()
         argv = _out(ctx, ["systemctl", "show", "-p", "ExecStart", "--value", unit])
         missing = [f for f in _REST_FLAGS if not re.search(r"(^|\s)%s(\s|$)" % re.escape(f), argv)]
-        observed[_client_of(unit)] = "%s%s" % (state, ", missing " + " ".join(missing) if missing else
-                                              ", " + " ".join(_REST_FLAGS))
+        detail = (", missing " + " ".join(missing)) if missing else (", " + " ".join(_REST_FLAGS))
+        observed[_client_of(unit)] = state + detail
         ok = ok and state == "active" and not missing
     if sftp:
         observed["sftp clients (can delete)"] = sftp

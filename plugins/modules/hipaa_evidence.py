@@ -368,7 +368,7 @@ SETTINGS_SPEC = dict(
     pgbackrest_config=dict(type="str", default="/etc/pgbackrest/pgbackrest.conf"),
     pitr_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-pitr"),
     backup_server_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-backup-server"),
-    backup_server_authorized_keys=dict(type="str", default="/etc/ssh/authorized_keys"),
+    backup_server_authorized_keys=dict(type="str", default="/etc/ssh/authorized_keys", no_log=False),
     fail2ban_jails=dict(type="list", elements="str", default=["sshd", "odoo"]),
     auditd_keys=dict(type="list", elements="str", default=[], no_log=False),  # audit rule keys, not secrets
     aide_config=dict(type="str", default="/etc/aide/odoo-hipaa.conf"),

@@ -69,7 +69,7 @@ def controldata_settings(text: str) -> dict:
     """The standby-critical settings from pg_controldata's output."""
     found = {}
     for line in text.splitlines():
-        key, _, value = line.partition(":")
+        key, _sep, value = line.partition(":")
         if key.strip() in CONTROLDATA_SETTINGS and value.strip().isdigit():
             found[CONTROLDATA_SETTINGS[key.strip()]] = int(value.strip())
     return found

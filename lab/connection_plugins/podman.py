@@ -27,9 +27,12 @@ options:
   remote_addr:
     description: The container's name or ID.
     default: inventory_hostname
+    # The last variable set wins: ansible_host where an inventory sets it (a
+    # task delegated to another container reaches that container, where
+    # inventory_hostname would still name the play's host).
     vars:
-      - name: ansible_host
       - name: inventory_hostname
+      - name: ansible_host
       - name: ansible_podman_host
   remote_user:
     description: User to run commands as inside the container.

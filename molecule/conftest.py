@@ -269,9 +269,11 @@ def _snapshot_script(files: list[str], commands: list[str]) -> str:
 
 
 def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str],
-                      commands: list[str] = (), common_vars: dict | None = None) -> RefusedBatch:
+                      commands: list[str] = (), common_vars: dict | None = None,
+                      tasks_from: str = "main") -> RefusedBatch:
     """Run every case of the table `cases` (see above) against `hosts` in one
-    playbook; common_vars go into every case (a case's own inputs win)."""
+    playbook, through the role's entry point tasks_from; common_vars go into
+    every case (a case's own inputs win)."""
     snapshot = {
         "name": "Snapshot the watched files and commands",
         "ansible.builtin.shell": {"cmd": _snapshot_script(files, list(commands) + EVERY_HOST), "executable": "/bin/bash"},
@@ -294,7 +296,7 @@ def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str]
                 {"name": "Run the role with the bad input",
                  "block": [
                      {"name": f"Apply onprem.odoo_hipaa.{role}",
-                      "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}"}},
+                      "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}", "tasks_from": tasks_from}},
                      {"name": "ODOO_HIPAA_ACCEPTED", "ansible.builtin.debug": {"msg": "accepted"}},
                  ],
                  "rescue": [
@@ -349,7 +351,7 @@ def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str]
 
 @pytest.fixture(scope="session")
 def refused_batch():
-    """refused_batch(role, cases, hosts, files, commands=(), common_vars=None)
+    """refused_batch(role, cases, hosts, files, commands=(), common_vars=None, tasks_from="main")
     -> RefusedBatch; call .check(case) in a test parametrized over the table."""
     return run_refused_batch
 

@@ -55,6 +55,12 @@ LIMITS = {
         "odoo-hipaa-pgbackrest-diff.service": 3.0,
         "odoo-hipaa-pgbackrest-verify.service": 3.0,
         "odoo-hipaa-pitr-drill.service": 3.0,
+        # With a repository host: pgBackRest's TLS server on both ends (it faces
+        # the network), and the repository host's per-stanza backups and verify.
+        "odoo-hipaa-pgbackrest-server.service": 3.0,
+        "odoo-hipaa-pgbackrest-full@": 3.0,
+        "odoo-hipaa-pgbackrest-diff@": 3.0,
+        "odoo-hipaa-pgbackrest-verify@": 3.0,
     },
     # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
     # below these needs a written waiver (roles backup and backup_server).

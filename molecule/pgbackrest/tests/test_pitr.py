@@ -17,6 +17,16 @@ STANZA = "odoo"
 REPO = "/srv/backup/pgbackrest"
 STATE = "/var/lib/odoo-hipaa-pitr"
 ARCHIVE_TIMEOUT = 15
+# pitr-d12's repository is on a backup server; pitr-d13's is local.
+REPOSITORY_HOST = {"pitr-d12": "pitr-repo-d12"}
+
+
+def repository(host, lab_host):
+    """(the host holding the repository, the account running its backups, the diff backup's unit)."""
+    name = REPOSITORY_HOST.get(host.backend.get_hostname())
+    if name:
+        return lab_host(name), "pgbackrest", f"odoo-hipaa-pgbackrest-diff@{STANZA}.service"
+    return host, "postgres", "odoo-hipaa-pgbackrest-diff.service"
 
 
 def sql(host, query, db="postgres"):
@@ -43,7 +53,7 @@ def wait_archived(host, walfile, timeout=ARCHIVE_TIMEOUT * 2 + 45):
     raise AssertionError(f"{walfile} not archived within {timeout} s: {sql(host, 'SELECT * FROM pg_stat_archiver')}")
 
 
-def test_archiving_is_on_and_the_repository_is_encrypted(host):
+def test_archiving_is_on_and_the_repository_is_encrypted(host, lab_host):
     assert sql(host, "SHOW archive_mode") == "on"
     assert sql(host, "SHOW archive_command") == f"pgbackrest --stanza={STANZA} archive-push %p"
     assert sql(host, "SHOW archive_timeout") == f"{ARCHIVE_TIMEOUT}s"
@@ -52,10 +62,16 @@ def test_archiving_is_on_and_the_repository_is_encrypted(host):
     assert [b for b in stanza["backup"] if b["type"] == "full"], "no full backup"
     conf = host.file("/etc/pgbackrest/pgbackrest.conf")
     assert (conf.user, conf.group, conf.mode) == ("root", "postgres", 0o640)
-    assert host.file(REPO).user == "postgres" and host.file(REPO).mode == 0o750
+    repo_host, owner, _unit = repository(host, lab_host)
+    assert repo_host.file(REPO).user == owner and repo_host.file(REPO).mode == 0o750
+    if repo_host is not host:  # the database host holds neither the repository nor its passphrase
+        assert PASSPHRASE not in conf.content_string and not host.file(REPO).exists
+        repo_conf = repo_host.file("/etc/pgbackrest/pgbackrest.conf")
+        assert (repo_conf.user, repo_conf.group, repo_conf.mode) == ("root", "pgbackrest", 0o640)
     # the passphrase is in no file of the repository and in no journal line
-    assert host.run(f"grep -rqs {PASSPHRASE} {REPO}").rc == 1
-    assert PASSPHRASE not in host.check_output("journalctl --no-pager -q")
+    assert repo_host.run(f"grep -rqs {PASSPHRASE} {REPO}").rc == 1
+    for h in {host, repo_host}:
+        assert PASSPHRASE not in h.check_output("journalctl --no-pager -q")
 
 
 def test_a_commit_reaches_the_repository_within_the_archive_timeout(host):
@@ -68,18 +84,19 @@ def test_a_commit_reaches_the_repository_within_the_archive_timeout(host):
     assert sql(host, "SELECT failed_count FROM pg_stat_archiver") == "0"
 
 
-def test_no_process_argument_holds_the_passphrase_during_a_backup(host):
-    host.check_output("systemctl start --no-block odoo-hipaa-pgbackrest-diff.service")
+def test_no_process_argument_holds_the_passphrase_during_a_backup(host, lab_host):
+    repo_host, _owner, unit = repository(host, lab_host)
+    repo_host.check_output(f"systemctl start --no-block {unit}")
     seen = False
     deadline = time.time() + 180
     while time.time() < deadline:
-        r = host.run("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done")
+        r = repo_host.run("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done")
         assert PASSPHRASE not in r.stdout
         seen = seen or "pgbackrest" in r.stdout
-        if host.run("systemctl is-active odoo-hipaa-pgbackrest-diff.service").stdout.strip() not in ("active", "activating"):
+        if repo_host.run(f"systemctl is-active {unit}").stdout.strip() not in ("active", "activating"):
             break
         time.sleep(0.1)
-    assert host.run("systemctl show -p Result --value odoo-hipaa-pgbackrest-diff.service").stdout.strip() == "success"
+    assert repo_host.run(f"systemctl show -p Result --value {unit}").stdout.strip() == "success"
     assert seen, "the scan never saw pgbackrest running"
 
 

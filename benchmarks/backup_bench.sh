@@ -53,13 +53,17 @@ rest = [r for r in c['repositories'] if r.get('type') == 'rest']
 if not rest:
     raise SystemExit('no rest repository in /etc/odoo-hipaa-backup/config.json')
 u = urllib.parse.urlsplit(rest[0]['url'][len('rest:'):])
-print(u.hostname, u.path.rstrip('/'))
+print(u.hostname, u.path.rstrip('/'), rest[0]['url'])
 PY")
-srv=${offsite%% *}; srv_path=${offsite#* }
+read -r srv srv_path offsite_url <<<"$offsite"      # bk-srv-d13 /restic-bk-app-d12/repo rest:https://...
+client=${srv_path#/restic-}; client=${client%%/*}
 tag=bench-$(date +%s)
-srv_root=$(podman exec "$srv" systemctl show -P BindPaths "odoo-hipaa-restic-rest@${srv_path#/restic-}" 2>/dev/null | tr ' ' '\n' | grep '/repo$' | head -1)
-srv_root=${srv_root%"${srv_path}"}   # e.g. /srv/restic, the directory rclone serves
-[ -n "$srv_root" ] || { echo "cannot find the REST service of $srv_path on $srv" >&2; exit 1; }
+# The directory the client's REST service binds in (src:dst:rbind), less the URL path: rclone's root.
+srv_root=$(podman exec "$srv" systemctl show -P BindPaths "odoo-hipaa-restic-rest@$client")
+srv_root=${srv_root%%:*}; srv_root=${srv_root%"$srv_path"}
+if [ -z "$srv_root" ] || ! podman exec "$srv" test -d "$srv_root$srv_path"; then
+  echo "cannot find the directory of $srv_path on $srv" >&2; exit 1
+fi
 
 cleanup() {
   ex "rm -rf /srv/bench /var/lib/odoo/filestore/bench; runuser -u postgres -- psql -XAq -d odoo -c 'DROP TABLE IF EXISTS bench_rows'" || true
@@ -136,7 +140,7 @@ cat > "$root/benchmarks/results/backup-$host.json" <<JSON
 {"host": "$host", "db_mb": $db_mb, "filestore_mb": $fs_mb, "raw_full_s": $raw_full, "role_full_s": $role_full,
  "ratio_full": $ratio_full, "raw_incremental_s": $raw_inc, "role_incremental_s": $role_inc,
  "ratio_incremental": $ratio_inc, "drill_rto_s": $rto,
- "offsite": "rest:https://$srv$srv_path/ (fresh bench repositories below it)",
+ "offsite": "${offsite_url}{$tag-raw,$tag-role}/ (fresh, removed after the bench)",
  "raw_full_offsite_s": $raw_full_o, "role_full_offsite_s": $role_full_o, "ratio_full_offsite": $ratio_full_o,
  "raw_incremental_offsite_s": $raw_inc_o, "role_incremental_offsite_s": $role_inc_o,
  "ratio_incremental_offsite": $ratio_inc_o, "date": "$(date -u +%FT%TZ)"}

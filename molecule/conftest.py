@@ -16,6 +16,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -354,6 +355,31 @@ def refused_batch():
     """refused_batch(role, cases, hosts, files, commands=(), common_vars=None, tasks_from="main")
     -> RefusedBatch; call .check(case) in a test parametrized over the table."""
     return run_refused_batch
+
+
+# --- secrets on command lines -------------------------------------------------
+
+def secret_never_in_argv(host, unit: str, secret: str, program: str, timeout: int = 300) -> None:
+    """Start `unit` on `host` and sample every process's argv until it ends:
+    the secret must never appear, `program` must have been seen running at
+    least once (else the scan proved nothing), and the unit must succeed."""
+    host.check_output(f"systemctl start --no-block {unit}")
+    seen = False
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        argv = host.run("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done").stdout
+        assert secret not in argv, f"a process argument holds the secret while {unit} runs"
+        seen = seen or program in argv
+        if host.run(f"systemctl is-active {unit}").stdout.strip() not in ("active", "activating"):
+            break
+        time.sleep(0.1)
+    assert seen, f"the scan never saw {program} running"
+    assert host.run(f"systemctl show -p Result --value {unit}").stdout.strip() == "success"
+
+
+@pytest.fixture(name="secret_never_in_argv", scope="session")
+def secret_never_in_argv_fixture():
+    return secret_never_in_argv
 
 
 # --- sandboxes ---------------------------------------------------------------

@@ -84,20 +84,9 @@ def test_a_commit_reaches_the_repository_within_the_archive_timeout(host):
     assert sql(host, "SELECT failed_count FROM pg_stat_archiver") == "0"
 
 
-def test_no_process_argument_holds_the_passphrase_during_a_backup(host, lab_host):
+def test_no_process_argument_holds_the_passphrase_during_a_backup(host, lab_host, secret_never_in_argv):
     repo_host, _owner, unit = repository(host, lab_host)
-    repo_host.check_output(f"systemctl start --no-block {unit}")
-    seen = False
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        r = repo_host.run("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done")
-        assert PASSPHRASE not in r.stdout
-        seen = seen or "pgbackrest" in r.stdout
-        if repo_host.run(f"systemctl is-active {unit}").stdout.strip() not in ("active", "activating"):
-            break
-        time.sleep(0.1)
-    assert repo_host.run(f"systemctl show -p Result --value {unit}").stdout.strip() == "success"
-    assert seen, "the scan never saw pgbackrest running"
+    secret_never_in_argv(repo_host, unit, PASSPHRASE, "pgbackrest", timeout=180)
 
 
 def test_the_drill_restores_to_a_point_in_time(host):

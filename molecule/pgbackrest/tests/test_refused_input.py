@@ -36,6 +36,8 @@ REFUSED = {
     "a relative repository path": ({"pgbackrest_repo_path": "srv/backup/pgbackrest"}, "pgbackrest_repo_path is 'srv/backup/pgbackrest'", LOCAL),
     "a repository path with a space": ({"pgbackrest_repo_path": "/srv/backup/pg backrest"}, "pgbackrest_repo_path is '/srv/backup/pg backrest'", LOCAL),
     "the repository in /etc": ({"pgbackrest_repo_path": "/etc"}, "pgbackrest_repo_path is '/etc'", LOCAL),
+    "the scratch space in /tmp (emptied at boot)": ({"pgbackrest_drill_scratch_dir": "/tmp/pitr-drill"}, "pgbackrest_drill_scratch_dir is '/tmp/pitr-drill': it lies inside /tmp"),
+    "the repository below /usr": ({"pgbackrest_repo_path": "/usr/lib/pgbackrest"}, "pgbackrest_repo_path is '/usr/lib/pgbackrest': it lies inside /usr", LOCAL),
     "the scratch space inside the repository": ({"pgbackrest_drill_scratch_dir": "/srv/backup/pgbackrest/drill"}, "must not contain one another", LOCAL),
     "a schedule in English": ({"pgbackrest_full_schedule": "every sunday night"}, "pgbackrest_full_schedule is 'every sunday night'"),
     "a drill schedule as cron": ({"pgbackrest_drill_schedule": "0 7 * * 0"}, "pgbackrest_drill_schedule is '0 7 * * 0'"),
@@ -65,6 +67,7 @@ REFUSED_REPOSITORY = {
     "no passphrase on the repository host": ({"pgbackrest_cipher_pass": ""}, "pgbackrest_cipher_pass (not shown) is missing or empty"),
     "three days of PITR on the repository host": ({"pgbackrest_retention_days": 3}, "pgbackrest_retention_days is '3'"),
     "the repository in /usr": ({"pgbackrest_repo_path": "/usr"}, "pgbackrest_repo_path is '/usr'"),
+    "the repository below /usr on the repository host": ({"pgbackrest_repo_path": "/usr/lib/pgbackrest"}, "pgbackrest_repo_path is '/usr/lib/pgbackrest': it lies inside /usr"),
     "a repository host without its certificate": ({"pgbackrest_tls_cert_file": ""}, "pgbackrest_tls_cert_file ('': no such file)"),
     "a repository host certificate from another CA": ({"pgbackrest_tls_cert_file": PKI + "/foreign/intruder.crt", "pgbackrest_tls_key_file": PKI + "/foreign/intruder.key"}, "is not issued by the site CA"),
 }

@@ -42,7 +42,7 @@ if [ "$destroy" = 1 ]; then
   if [ -e "$vmdir" ]; then lab/vm.sh stop "$vmdir"; echo "LUKS VM stopped, its disks deleted"; fi
   echo "lab removed"; exit 0
 fi
-steps=$((luks_vm ? 7 : 5))
+steps=$((luks_vm ? 8 : 6))
 
 # a fresh clone has none of the git-ignored folders this script writes to
 mkdir -p reports .lab
@@ -83,7 +83,7 @@ for spec in "${hosts[@]}"; do
 done
 
 # --luks-vm: the VM boots now (daemonized QEMU, 30-90 s under TCG) while the
-# containers converge; step 6 waits for it. A VM still running from an earlier
+# containers converge; step 7 waits for it. A VM still running from an earlier
 # run is reused (the luks role keeps volumes that open).
 vm_running() { [ -s "$vmdir/qemu.pid" ] && kill -0 "$(cat "$vmdir/qemu.pid")" 2>/dev/null; }
 if [ "$luks_vm" = 1 ]; then
@@ -208,7 +208,6 @@ site_collections=$(mktemp -d)
     -e evidence_report_dir="$root/reports/evidence"; } >"$root/reports/verify-demo.log" 2>&1 || verify_rc=$?
 [ ! -e "$site_collections/ansible_collections/onprem/odoo_hipaa/reports" ] ||
   { echo "    the report was written inside the installed collection"; verify_rc=1; }
-rm -rf "$site_collections"
 python3 - "$root/reports/evidence/latest.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -221,6 +220,49 @@ PY
 echo "    HTML report: $(readlink -f "$root/reports/evidence/latest.html")"
 [ "$verify_rc" -eq 0 ] || echo "    verify.yml exited $verify_rc: the FAIL rows above are findings (log: reports/verify-demo.log)"
 demo_rc=$verify_rc
+
+say "6/$steps the go-live gate on that evidence: onprem.odoo_hipaa.golive -e golive_evidence_file=reports/evidence/latest.json"
+# The pre-go-live checklist, judged on the controller from the evidence just
+# written and the lab's attestations and written waivers (inventories/lab/
+# group_vars/all.yml), with the same installed collection; it reads no host.
+# It must pass (green, or amber where the lab waives in writing), and must fail
+# once the risk analysis is 400 days old.
+golive() {
+  ANSIBLE_COLLECTIONS_PATH="$site_collections" ansible-playbook -i inventories/lab onprem.odoo_hipaa.golive \
+    -e golive_evidence_file="$root/reports/evidence/latest.json" "$@"
+}
+golive_rc=0
+rm -f "$root/reports/golive/golive-latest.json" "$root/reports/golive/golive-latest.html"
+golive -e evidence_report_dir="$root/reports/evidence" >"$root/reports/golive-demo.log" 2>&1 || golive_rc=$?
+if [ -e "$root/reports/golive/golive-latest.json" ]; then
+  python3 -c 'import json, sys; print("\n".join("    " + l for l in json.load(open(sys.argv[1]))["lines"]))' \
+    "$root/reports/golive/golive-latest.json"
+  echo "    HTML checklist: $(readlink -f "$root/reports/golive/golive-latest.html")"
+fi
+if [ "$golive_rc" -ne 0 ]; then
+  echo "    golive.yml exited $golive_rc: the gate is red or did not run (log: reports/golive-demo.log)"
+  [ "$demo_rc" -ne 0 ] || demo_rc=$golive_rc
+fi
+# The same evidence with the lab's risk analysis dated 400 days ago (at most 365):
+# the gate must turn red on that item and exit non-zero.
+stale=$(date -u -d '400 days ago' +%F)
+stale_dir=$(mktemp -d)
+stale_rc=0
+golive -e lab_risk_analysis_date="$stale" -e golive_report_dir="$stale_dir" >"$root/reports/golive-demo-stale.log" 2>&1 || stale_rc=$?
+if [ "$stale_rc" -ne 0 ] && python3 - "$stale_dir/golive-latest.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ra = next(i for i in d["items"] if i["key"] == "risk_analysis")
+print("    %-5s %-17s %s" % (ra["state"].upper(), ra["key"], ra["reason"]))
+sys.exit(0 if ra["state"] == "red" and not d["passed"] else 1)
+PY
+then
+  echo "    a risk analysis dated $stale: golive.yml exited $stale_rc (red), as it must"
+else
+  echo "    a risk analysis dated $stale did not turn the gate red (exit $stale_rc; log: reports/golive-demo-stale.log)"
+  demo_rc=1
+fi
+rm -rf "$stale_dir" "$site_collections"
 if [ "$luks_vm" = 1 ]; then
   # Ansible against the VM: the luks scenario's settings (molecule/luks/molecule.yml)
   # that are not inventory variables (inventories/lab_vm/hosts.yml has the rest):
@@ -232,7 +274,7 @@ if [ "$luks_vm" = 1 ]; then
   }
   vm() { lab/vm.sh ssh "$vmdir" "$@"; }
 
-  say "6/$steps the LUKS VM: ansible-playbook -i inventories/lab_vm playbooks/luks.yml (two empty disks, keyfile unlock)"
+  say "7/$steps the LUKS VM: ansible-playbook -i inventories/lab_vm playbooks/luks.yml (two empty disks, keyfile unlock)"
   t0=$(date +%s)
   lab/vm.sh wait "$vmdir" 600
   echo "    odoo-hipaa-lab-vm answers SSH ($(vm uname -sr))"
@@ -240,7 +282,7 @@ if [ "$luks_vm" = 1 ]; then
   vm_ansible ansible-playbook -i inventories/lab_vm playbooks/luks.yml
   echo "    luks role on the VM: $(( $(date +%s) - t0 )) s (TCG emulation, ~11x slower than the host)"
 
-  say "7/$steps the LUKS volumes, checked from the outside: luksDump, mounts, a reboot, the evidence row"
+  say "8/$steps the LUKS volumes, checked from the outside: luksDump, mounts, a reboot, the evidence row"
   # One SSH round trip per look: the volumes of the VM's /etc/crypttab, each
   # with its header facts (luksDump), its unlock unit and its mount.
   luks_look() {

@@ -61,6 +61,10 @@ LIMITS = {
         "odoo-hipaa-pgbackrest-full@": 3.0,
         "odoo-hipaa-pgbackrest-diff@": 3.0,
         "odoo-hipaa-pgbackrest-verify@": 3.0,
+        # The aggregator's seal (role log_shipping): root with four capabilities,
+        # no network; it reads every stored log and makes the closed ones immutable.
+        "odoo-hipaa-log-seal.service": 3.0,
+        "odoo-hipaa-log-seal-verify.service": 3.0,
     },
     # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
     # below these needs a written waiver (roles backup and backup_server).
@@ -80,6 +84,18 @@ LIMITS = {
     "pitr_rpo_target_max": 300,
     "pitr_retention_days_min": 7,
     "pitr_drill_max_age_days": 8,
+    # §164.312(b), §164.312(c)(1) sealed logs on the aggregator (role
+    # log_shipping): the six-year store, a closed file left unsealed at most
+    # this many hours, and the full (every file hashed) verify's age.
+    "log_retention_days_min": 2190,
+    "log_seal_max_unsealed_hours": 36,
+    "log_seal_full_verify_max_age_days": 8,
+    # The go-live gate (playbooks/golive.yml): an administrative attestation
+    # older than this is red. §164.308(a)(1)(ii)(A) risk analysis,
+    # §164.308(a)(5) training, §164.308(a)(1)(ii)(C) sanction policy,
+    # §164.308(a)(6) incident procedures (the breach runbook's tabletop).
+    "golive_attestation_max_age_days": {"risk_analysis": 365, "training": 365, "sanction_policy": 365,
+                                        "breach_tabletop": 365},
     # A written waiver is at least this long.
     "waiver_min_length": 20,
 }

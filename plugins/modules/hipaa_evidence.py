@@ -45,7 +45,7 @@ options:
       - C(nginx_access_log) (AU-1) - nginx logs every request (O(settings.nginx_access_log)).
       - C(odoo_auditlog) (AU-1) - Odoo auditlog rules log reads and writes on the PHI models (O(settings.odoo_phi_models)).
       - C(auditd_rules) (AU-1) - auditd rules are loaded with the expected keys (O(settings.auditd_keys)).
-      - C(log_retention) (AU-2) - the log aggregator keeps logs at least 6 years.
+      - C(log_retention) (AU-2) - the log aggregator keeps logs at least 6 years (the seal's retention; logrotate only renames).
       - C(offsite_retention) (AU-2) - on the backup host, each client's off-site retention (forget, prune, check) succeeded
         within the collection's limit (8 days) and its timer is active.
       - C(fail2ban) (AU-3) - the fail2ban jails for SSH and Odoo logins are active.
@@ -53,6 +53,9 @@ options:
       - C(aide) (IN-1) - an AIDE baseline exists, C(aide --check) is clean and the daily check timer is active.
       - C(restic_check) (IN-1) - the backup repository passed C(restic check) within 8 days.
       - C(log_forwarding) (IN-1) - logs are shipped over TLS, the aggregator's name checked, with a disk-assisted queue.
+      - C(log_seal) (IN-1) - on the log aggregator, the seal chain verifies (signatures, links, the anchors in
+        O(settings.log_seal_anchors)), every sealed file is present, immutable and matches its hash, and a full verify
+        passed within 8 days.
       - C(pg_scram) (IA-1) - PostgreSQL's C(password_encryption) is scram-sha-256.
       - C(pg_hba) (IA-1) - C(pg_hba.conf) has no trust, md5, password or ident rule, and TCP only with TLS.
       - C(odoo_mfa) (IA-1) - Odoo's MFA policy and the remember-this-device limit.
@@ -230,6 +233,25 @@ options:
         description: The aggregator's logrotate configuration (C(log_retention)).
         type: str
         default: /etc/logrotate.d/odoo-hipaa-log-aggregator
+      log_seal_tool:
+        description: The aggregator's seal tool (C(log_seal)).
+        type: str
+        default: /usr/local/sbin/odoo-hipaa-log-seal
+      log_seal_config:
+        description: The seal's configuration, with its retention_days (C(log_seal), C(log_retention)).
+        type: str
+        default: /etc/odoo-hipaa-log-seal/seal.json
+      log_seal_state_dir:
+        description: The seal's state directory, holding last-full-verify.json (C(log_seal)).
+        type: str
+        default: /var/lib/odoo-hipaa-log-seal
+      log_seal_anchors:
+        description:
+          - Heads of the seal chain recorded off the aggregator by earlier evidence runs (C(sha256:HEX)); each must
+            still be in the chain (C(log_seal)). The evidence role keeps them on the controller.
+        type: list
+        elements: str
+        default: []
   waivers:
     description:
       - Checks waived on this host, each with the written reason an auditor reads.
@@ -376,6 +398,10 @@ SETTINGS_SPEC = dict(
     aide_timer=dict(type="str", default="odoo-hipaa-aide-check.timer"),
     log_shipping_config=dict(type="str", default="/etc/rsyslog.conf"),
     log_retention_file=dict(type="str", default="/etc/logrotate.d/odoo-hipaa-log-aggregator"),
+    log_seal_tool=dict(type="str", default="/usr/local/sbin/odoo-hipaa-log-seal"),
+    log_seal_config=dict(type="str", default="/etc/odoo-hipaa-log-seal/seal.json"),
+    log_seal_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-log-seal"),
+    log_seal_anchors=dict(type="list", elements="str", default=[], no_log=False),
 )
 
 

@@ -267,12 +267,63 @@ def test_log_forwarding_needs_tls_name_check_and_disk_queue_on_the_action():
     assert one(make_ctx(files={"/etc/rsyslog.conf": memory}), "log_forwarding")["status"] == "fail"
 
 
-def test_log_retention_six_years():
-    conf = "/var/log/remote/*/*.log {\n\tdaily\n\trotate 2190\n\tmaxage 2190\n\tcompress\n}\n"
+SEAL_CONF = "/etc/odoo-hipaa-log-seal/seal.json"
+ROTATE_CONF = "/var/log/remote/*/*.log {\n\tdaily\n\trotate -1\n\tdateext\n\tnocompress\n}\n"
+
+
+def test_log_retention_six_years_in_the_seal_and_logrotate_removes_nothing():
     path = "/etc/logrotate.d/odoo-hipaa-log-aggregator"
-    assert one(make_ctx(files={path: conf}), "log_retention")["status"] == "pass"
-    short = conf.replace("2190", "365")
-    assert one(make_ctx(files={path: short}), "log_retention")["status"] == "fail"
+    files = {path: ROTATE_CONF, SEAL_CONF: '{"retention_days": 2190}'}
+    assert one(make_ctx(files=files), "log_retention")["status"] == "pass"
+    short = dict(files, **{SEAL_CONF: '{"retention_days": 365}'})
+    assert one(make_ctx(files=short), "log_retention")["status"] == "fail"
+    # logrotate removing or compressing (the seal's files are immutable; it would fail or delete)
+    old = dict(files, **{path: "/var/log/remote/*/*.log {\n\trotate 2190\n\tmaxage 2190\n\tcompress\n}\n"})
+    row = one(make_ctx(files=old), "log_retention")
+    assert row["status"] == "fail" and row["observed"]["logrotate_removes_or_rewrites"] == ["maxage", "compress", "rotate 2190"]
+    assert one(make_ctx(files={path: ROTATE_CONF}), "log_retention")["status"] == "fail"
+
+
+def _seal_ctx(quick, full, anchors=()):
+    files = {} if full is None else {"/var/lib/odoo-hipaa-log-seal/last-full-verify.json": json.dumps(full)}
+    settings = {"log_seal_anchors": list(anchors)}
+    cmd = "/usr/local/sbin/odoo-hipaa-log-seal verify --config " + SEAL_CONF
+    return make_ctx({cmd: (0 if quick.get("ok") else 1, json.dumps(quick), "")}, files=files, settings=settings)
+
+
+GOOD = {"ok": True, "head": "sha256:" + "a" * 64, "seq": 3, "files": 4, "hashed": 4, "pending": 0, "expired": 0,
+        "anchors": 0, "pinned": True, "key": "ssh-ed25519 AAAA", "problems": [], "notes": []}
+
+
+def test_log_seal_passes_with_a_good_chain_and_a_recent_full_verify():
+    row = one(_seal_ctx(GOOD, {"ok": True, "time": "2026-11-29T04:00:00Z"}), "log_seal")
+    assert row["status"] == "pass" and row["observed"]["head"] == GOOD["head"]
+    assert row["control"] == "IN-1"
+
+
+@pytest.mark.parametrize("quick,full,why", [
+    (dict(GOOD, ok=False, problems=["/var/log/remote/a/m.log-1.gz is sealed but missing"]),
+     {"ok": True, "time": "2026-11-29T04:00:00Z"}, "missing"),
+    (GOOD, {"ok": True, "time": "2026-11-01T04:00:00Z"}, "stale full verify"),
+    (GOOD, {"ok": False, "time": "2026-11-29T04:00:00Z", "problems": ["x"]}, "full verify failed"),
+    (GOOD, None, "no full verify"),
+])
+def test_log_seal_fails(quick, full, why):
+    assert one(_seal_ctx(quick, full), "log_seal")["status"] == "fail", why
+
+
+def test_log_seal_passes_the_anchors_to_the_tool():
+    seen = []
+    ctx = _seal_ctx(GOOD, {"ok": True, "time": "2026-11-29T04:00:00Z"}, anchors=["sha256:" + "b" * 64])
+    run = ctx.run
+    ctx.run = lambda argv: (seen.append(argv), run(argv))[1]
+    one(ctx, "log_seal")
+    assert seen[0][-2:] == ["--anchor", "sha256:" + "b" * 64]
+
+
+def test_log_seal_without_the_tool_fails_with_its_reason():
+    row = one(make_ctx(), "log_seal")
+    assert row["status"] == "fail" and "gave no result" in str(row["observed"])
 
 
 def _odoo_ctx(params):

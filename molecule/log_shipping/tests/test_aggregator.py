@@ -1,7 +1,8 @@
-"""The aggregator keeps the logs six years (rotated daily, compressed),
+"""The aggregator keeps the logs six years (renamed daily, then sealed),
 writes an alert line when its disk fills, and auditd's rules are in place on
 both hosts (loaded only where the kernel allows it: not in a container)."""
 
+import json
 import re
 import time
 
@@ -13,25 +14,34 @@ testinfra_hosts = ["log_aggregator"]
 LOGROTATE = "/etc/logrotate.d/odoo-hipaa-log-aggregator"
 
 
-def test_retention_is_six_years_with_compression(host):
-    """As logrotate itself reads the configuration."""
+def test_retention_is_six_years_in_the_seal_and_logrotate_removes_nothing(host):
+    """As logrotate itself reads the configuration: it renames daily and never
+    removes or compresses (sealed files are immutable); the seal's
+    configuration holds the six years."""
     out = host.run(f"logrotate -d {LOGROTATE}")
     assert out.rc == 0, out.stderr
     assert f"rotating pattern: {STORE}/*/*.log after 1 days" in out.stderr
-    assert "(2190 rotations), old logs are removed after 2190 days" in out.stderr
+    assert "old logs are removed" not in out.stderr and "compress" not in out.stderr.replace("nocompress", "")
     conf = host.file(LOGROTATE).content_string
-    assert re.search(r"^\s+compress$", conf, re.M) and re.search(r"^\s+create 0640 root adm$", conf, re.M)
+    assert re.search(r"^\s+rotate -1$", conf, re.M) and re.search(r"^\s+create 0640 root adm$", conf, re.M)
+    assert not re.search(r"^\s+(maxage|compress)\b", conf, re.M)
+    seal = json.loads(host.file("/etc/odoo-hipaa-log-seal/seal.json").content_string)
+    assert seal["retention_days"] == 2190 and seal["stores"] == [STORE]
 
 
 def test_rotation_keeps_files_private_and_loses_nothing(host, lab_host):
-    """A forced rotation: the old file is renamed (then compressed by the next
-    run), rsyslog reopens, and the next message lands in a new private file."""
-    today = host.check_output("date +%Y%m%d")
-    rotated = f"{STORE}/{APP}/messages.log-{today}"
-    if not host.file(rotated).exists:
-        host.check_output(f"logrotate -f {LOGROTATE}")
-    f = host.file(rotated)
-    assert f.exists and (f.user, f.group, f.mode) == ("root", "adm", 0o640)
+    """A forced rotation: the file is renamed (with the time, so a second
+    rotation the same day gets its own name), rsyslog reopens, and the next
+    message lands in a new private file."""
+    first = marker("before-rotation")     # notifempty: an empty file is not rotated
+    lab_host(APP).check_output(f"logger -t lshtest {first}")
+    assert wait_stored(host, first)
+    before = set(host.run(f"ls {STORE}/{APP}/").stdout.split())
+    host.check_output(f"logrotate -f {LOGROTATE}")
+    renamed = [f for f in host.run(f"ls {STORE}/{APP}/").stdout.split() if f not in before]
+    assert len(renamed) == 1 and re.match(r"^messages\.log-\d{8}-\d+$", renamed[0]), renamed
+    f = host.file(f"{STORE}/{APP}/{renamed[0]}")
+    assert (f.user, f.group, f.mode) == ("root", "adm", 0o640)
     m = marker("after-rotation")
     lab_host(APP).check_output(f"logger -t lshtest {m}")
     assert wait_stored(host, m)

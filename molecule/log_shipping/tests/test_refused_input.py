@@ -19,12 +19,16 @@ WATCHED_FILES = [
     "/etc/systemd/journald.conf.d/zz-odoo-hipaa-log-shipping.conf",
     "/etc/audit/rules.d/50-odoo-hipaa.rules",
     "/etc/logrotate.d/odoo-hipaa-log-aggregator",
+    "/etc/odoo-hipaa-log-seal/seal.json",
     "/etc/systemd/system/logrotate.service.d/odoo-hipaa-log-shipping.conf",
 ]
 WATCHED_COMMANDS = [
     "systemctl show -p MainPID --value rsyslog.service",          # no restart
     "find /etc/odoo-hipaa-log-shipping /etc/audit /etc/systemd/system -printf '%p %m %u %s\\n' | sort",
 ]
+
+# A well-formed ed25519 key that is not the aggregator's.
+OTHER_SEAL_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILLD03NoWPaZyJ0KPJsgvCSfevEkjvAwwTmnKc3BWso5 someone@else"
 
 # "what a careless sysadmin did": ({variable: value}, "expected message"[, hosts])
 SENDER = {
@@ -51,6 +55,9 @@ AGGREGATOR = {
     "the aggregator writing into /var/log itself": ({"log_shipping_aggregator_dir": "/var/log"}, "log_shipping_aggregator_dir is '/var/log'; it is a system directory"),
     "a disk alert at 100 percent": ({"log_shipping_aggregator_disk_alert_percent": 100}, "log_shipping_aggregator_disk_alert_percent is '100'; it must be between 1 and 99"),
     "a disk check interval in English": ({"log_shipping_aggregator_disk_check_interval": "every hour"}, "log_shipping_aggregator_disk_check_interval is 'every hour': systemd does not read it as a calendar expression"),
+    "a seal schedule in English": ({"log_shipping_seal_schedule": "nightly please"}, "log_shipping_seal_schedule is 'nightly please': systemd does not read it as a calendar expression"),
+    "an RSA key pinned as the seal key": ({"log_shipping_seal_public_key": "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 x"}, "log_shipping_seal_public_key must be empty or the aggregator's seal key"),
+    "another host's seal key pinned": ({"log_shipping_seal_public_key": OTHER_SEAL_KEY}, "log_shipping_seal_public_key does not match the seal key on log-shipping-agg-d13"),
 }
 REFUSED = {**SENDER, **AGGREGATOR}
 

@@ -186,3 +186,99 @@ def test_a_trusted_device_cookie_is_bounded_and_secure(glue):
     assert attrs[0] == "td_id=abc"
     assert "Max-Age=86400" in attrs and "Secure" in attrs and "HttpOnly" in attrs
     assert not any(a.startswith("Expires") or a == "Max-Age=7776000" for a in attrs)
+
+
+# --- one session per user (odoo_hipaa.single_session_groups) -------------------
+
+class FakeCursor:
+    """Answers the two statements the glue runs on res_device_log."""
+
+    def __init__(self, rows):
+        self.rows, self.statements, self._result = rows, [], []
+
+    def execute(self, sql, params):
+        self.statements.append((" ".join(sql.split()), params))
+        if sql.startswith("SELECT DISTINCT"):
+            self._result = [(r["sid"],) for r in self.rows if r["uid"] == params[0] and not r["revoked"]]
+        elif sql.startswith("SELECT bool_or"):
+            flags = [r["revoked"] for r in self.rows if r["sid"] == params[0]]
+            self._result = [(any(flags) if flags else None,)]
+        elif sql.startswith("UPDATE"):
+            for r in self.rows:
+                if r["sid"] in params[0]:
+                    r["revoked"] = True
+
+    def fetchall(self):
+        return self._result
+
+    def fetchone(self):
+        return self._result[0] if self._result else None
+
+
+class SingleSessionEnv:
+    """An env whose user 7 is in lab.group_clinical; 8 is not."""
+
+    def __init__(self, rows, groups="lab.group_clinical"):
+        self.cr, self.uid, self.context = FakeCursor(rows), 7, {}
+        self.params = {"odoo_hipaa.single_session_groups": groups}
+
+    def __getitem__(self, model):
+        params = self.params
+        if model == "ir.config_parameter":
+            return types.SimpleNamespace(sudo=lambda: types.SimpleNamespace(get_param=params.get))
+        assert model == "res.users"
+
+        def browse(uid):
+            return types.SimpleNamespace(has_group=lambda g: uid == 7 and g == "lab.group_clinical")
+        return types.SimpleNamespace(sudo=lambda: types.SimpleNamespace(browse=browse))
+
+
+SID_A, SID_B = "a" * 42 + "rest-of-a", "b" * 42 + "rest-of-b"
+
+
+@pytest.fixture()
+def store(glue):
+    deleted = []
+    glue.http.root = types.SimpleNamespace(session_store=types.SimpleNamespace(delete_from_identifiers=deleted.extend))
+    return deleted
+
+
+def test_a_login_ends_the_users_earlier_sessions(glue, store, caplog):
+    rows = [{"sid": SID_A[:42], "uid": 7, "revoked": False}, {"sid": "c" * 42, "uid": 8, "revoked": False}]
+    env = SingleSessionEnv(rows)
+    session = FakeSession(pre_uid=7, pre_login="clinician", db="odoo", sid=SID_B)
+    glue.http.request.httprequest = types.SimpleNamespace(remote_addr="10.9.8.7")
+    with caplog.at_level(logging.WARNING):
+        session.finalize(env)
+    assert store == [SID_A[:42]] and rows[0]["revoked"] and not rows[1]["revoked"]
+    assert "HIPAA single session: login clinician (uid 7) from 10.9.8.7 logged in; 1 earlier session(s)" in caplog.text
+
+
+def test_a_user_outside_the_groups_keeps_every_session(glue, store):
+    rows = [{"sid": SID_A[:42], "uid": 8, "revoked": False}]
+    session = FakeSession(pre_uid=8, pre_login="billing", db="odoo", sid=SID_B)
+    session.finalize(SingleSessionEnv(rows))
+    assert store == [] and not rows[0]["revoked"]
+    session = FakeSession(pre_uid=7, pre_login="clinician", db="odoo", sid=SID_B)
+    session.finalize(SingleSessionEnv([{"sid": SID_A[:42], "uid": 7, "revoked": False}], groups=""))
+    assert store == []
+
+
+def test_a_revoked_session_is_ended_before_the_parent_authenticates(glue, caplog):
+    now = time.time()
+    session = FakeSession(uid=7, login="clinician", db="odoo", sid=SID_A, odoo_hipaa_uid=7,
+                          odoo_hipaa_login_at=now - 10, odoo_hipaa_active_at=now - 5)
+    req = _request(glue, "/web/dataset/call_kw/res.partner/web_save", session)
+    req.env = SingleSessionEnv([{"sid": SID_A[:42], "uid": 7, "revoked": True}])
+    with caplog.at_level(logging.WARNING):
+        glue.package.models.IrHttp._authenticate("endpoint")
+    assert session.uid is None and req.env.uid is None
+    assert Parent.calls == [("authenticate", ("endpoint",))]
+    assert "a later login of the same user ended it" in caplog.text
+    # The newer session of the same user runs.
+    session = FakeSession(uid=7, login="clinician", db="odoo", sid=SID_B, odoo_hipaa_uid=7,
+                          odoo_hipaa_login_at=now - 10, odoo_hipaa_active_at=now - 5)
+    req = _request(glue, "/web/dataset/call_kw/res.partner/web_save", session)
+    req.env = SingleSessionEnv([{"sid": SID_A[:42], "uid": 7, "revoked": True}, {"sid": SID_B[:42], "uid": 7, "revoked": False}])
+    glue.package.models.IrHttp._authenticate("endpoint")
+    assert session.uid == 7

@@ -143,3 +143,18 @@ def test_describe_names_the_reason():
                                        ("91", 0), ("-1", 0), ("one", 0)])
 def test_trusted_device_days_is_refused_unless_set_within_range(raw, days):
     assert policy.trusted_device_days(raw) == days
+
+
+@pytest.mark.parametrize("value,groups", [
+    (None, []), ("", []), ("base.group_user", ["base.group_user"]),
+    (" lab.group_nurse , base.group_user,lab.group_nurse", ["base.group_user", "lab.group_nurse"]),
+    ("group_user, base.group user, BASE.X, base.group_user;drop", []),
+])
+def test_single_session_groups_are_external_ids_only(value, groups):
+    assert policy.single_session_groups(value) == groups
+
+
+def test_a_login_ends_every_other_session_of_the_user():
+    mine = "m" * 42 + "tail"
+    assert policy.others_to_end(mine, ["m" * 42, "a" * 42, "a" * 42, None, "b" * 42]) == ["a" * 42, "b" * 42]
+    assert policy.others_to_end(mine, []) == []

@@ -62,6 +62,8 @@ USERS = {
     "nurse-nototp": ("Nurse Without Authenticator (lab)", ["base.group_user"], False),
     "cooldown-user": ("Cooldown Test User (lab)", ["base.group_user"], False),
     "pw-user": ("Password Change Test User (lab)", ["base.group_user"], True),
+    # In the group the scenario names in odoo_session_single_groups (made below).
+    "clinician-totp": ("Clinician With Authenticator (lab)", ["base.group_user", "odoo_hipaa_lab.group_single_session"], True),
 }
 PARTNER_REF = "odoo-hipaa-test-patient"
 PARTNER_NAME = "Test Patient (odoo_hipaa lab)"
@@ -106,6 +108,13 @@ def password_is(uid, password):
     except ValueError:
         return False
 
+
+# The lab's single-session group (molecule.yml names it in
+# odoo_session_single_groups; the role's policy step noted it missing).
+if not env.ref("odoo_hipaa_lab.group_single_session", raise_if_not_found=False):
+    group = env["res.groups"].sudo().create({"name": "Single session (odoo_hipaa lab)"})
+    env["ir.model.data"].sudo().create({"module": "odoo_hipaa_lab", "name": "group_single_session",
+                                        "model": "res.groups", "res_id": group.id, "noupdate": True})
 
 ids = {}
 for login, (name, groups, with_totp) in spec["users"].items():
@@ -483,6 +492,37 @@ def test_idle_timeout_and_absolute_lifetime(lab):
     assert absolute_lines, f"no 'HIPAA session limit ... logged in ... ago' line for nurse-totp: {lines}"
     for line in idle_lines[-1:] + absolute_lines[-1:]:
         assert address.search(line), f"no client address in: {line}"
+
+
+# --- §164.312(a)(1) one session per user -------------------------------------------
+
+def test_a_second_login_ends_a_single_session_users_first(lab):
+    """clinician-totp (in odoo_session_single_groups) logs in on client A, then
+    on client B: A's next write is refused before it runs and not saved, B
+    works, and the journal names the login and B's address. nurse-totp (not
+    in the group) keeps both of its sessions."""
+    started = time.time()
+    pid = lab.partner_id
+    session_a = login_with_totp(lab, "clinician-totp")
+    a = session_a.client
+    assert a.call_kw(*SEARCH_ONE).get("result") is not None, "A cannot work before B logs in (control)"
+    session_b = login_with_totp(lab, "clinician-totp")
+    b = session_b.client
+    marker = f"superseded-write-{int(time.time())}"
+    answer = a.call_kw("res.partner", "write", [[pid], {"comment": marker}])
+    assert error_name(answer) == EXPIRED, f"A could still write after the same user's second login: {answer}"
+    assert marker not in partner_comment(lab), "the superseded session's write was saved"
+    assert a.uid() is None
+    assert b.uid() == lab.users["clinician-totp"] and b.call_kw(*SEARCH_ONE).get("result") is not None
+    lines = [line for line in lab.journal(started).splitlines()
+             if "HIPAA single session" in line and "clinician-totp" in line]
+    assert any("logged in; 1 earlier session(s) of this login ended" in line
+               and re.search(r"\bfrom \d{1,3}(\.\d{1,3}){3}\b", line) for line in lines), lines
+
+    # A user outside the group keeps two sessions.
+    first, second = login_with_totp(lab, "nurse-totp").client, login_with_totp(lab, "nurse-totp").client
+    assert first.uid() == second.uid() == lab.users["nurse-totp"]
+    assert first.call_kw(*SEARCH_ONE).get("result") is not None
 
 
 # --- §164.308(a)(5)(ii)(D) password management ------------------------------------

@@ -15,7 +15,7 @@ import inspect
 import logging
 import time
 
-from odoo import api, models
+from odoo import api, http, models
 from odoo.exceptions import AccessDenied
 from odoo.addons.bus.models import ir_websocket as bus_ir_websocket
 from odoo.addons.bus.websocket import wsrequest
@@ -36,6 +36,55 @@ def _client_ip(req):
     return getattr(httprequest, "remote_addr", None) or "unknown (websocket)"
 
 
+def _single_session(env, uid):
+    """Whether uid may hold one session only (a member of a group named in
+    odoo_hipaa.single_session_groups)."""
+    groups = policy.single_session_groups(
+        env["ir.config_parameter"].sudo().get_param(policy.PARAM_SINGLE_SESSION))
+    if not groups or uid is None:
+        return False
+    user = env["res.users"].sudo().browse(uid)
+    for group in groups:
+        try:
+            if user.has_group(group):
+                return True
+        except ValueError:   # a group that does not exist (yet): nobody is in it
+            continue
+    return False
+
+
+def end_other_sessions(env, session, ip):
+    """§164.312(a)(1): at a completed login of a single-session user, end the
+    user's other sessions (their files are deleted, their device log rows
+    marked revoked, as Odoo's own "log out of this device" does). Returns
+    how many were ended."""
+    uid = session.uid
+    if not _single_session(env, uid):
+        return 0
+    env.cr.execute("SELECT DISTINCT session_identifier FROM res_device_log WHERE user_id = %s AND NOT revoked",
+                   [uid])
+    others = policy.others_to_end(session.sid, [row[0] for row in env.cr.fetchall()])
+    if not others:
+        return 0
+    http.root.session_store.delete_from_identifiers(others)
+    env.cr.execute("UPDATE res_device_log SET revoked = true WHERE session_identifier IN %s", [tuple(others)])
+    _logger.warning(
+        "HIPAA single session: login %s (uid %s) from %s logged in; %d earlier session(s) of this login ended",
+        session.login, uid, ip, len(others))
+    return len(others)
+
+
+def _superseded(env, session):
+    """A single-session user's session that a later login revoked (its file
+    may have been written back by a request still running at that moment)."""
+    if not _single_session(env, session.uid):
+        return False
+    env.cr.execute("SELECT bool_or(revoked) FROM res_device_log WHERE session_identifier = %s",
+                   [policy.session_identifier(session.sid)])
+    row = env.cr.fetchone()
+    return bool(row and row[0])
+
+
 def expire_if_needed(req, path, passive=False):
     """End req.session when it is idle or too old; record activity otherwise.
 
@@ -49,6 +98,12 @@ def expire_if_needed(req, path, passive=False):
     kind = policy.route_kind(path)
     if passive and kind == "active":
         kind = "passive"
+    if kind != "exempt" and _superseded(req.env, session):
+        _logger.warning(
+            "HIPAA single session: session of login %s (uid %s) from %s ended before %s ran: "
+            "a later login of the same user ended it", session.get("login"), uid, _client_ip(req), path)
+        session.logout(keep_db=True)
+        return True
     now = time.time()
     idle, absolute = _limits(req.env)
     verdict, updates = policy.decide(session, uid, now, idle, absolute, kind)

@@ -7,6 +7,10 @@ HIPAA §164.312(a)(2)(iii) automatic logoff: a session idle longer than the
 idle timeout, or older than the absolute lifetime, is ended before the request
 that arrives on it runs as the user.
 
+§164.312(a)(1) access control, one session per user: a member of the groups
+named in odoo_hipaa.single_session_groups holds one session at a time; a
+completed login ends the user's earlier sessions.
+
 The Odoo glue (models.py, __init__.py) only
 reads the session, calls decide() and acts on the answer.
 """
@@ -23,6 +27,7 @@ KEY_ACTIVE_AT = "odoo_hipaa_active_at"
 PARAM_TRUSTED_DAYS = "odoo_hipaa.mfa_trusted_device_days"
 PARAM_IDLE = "odoo_hipaa.session_idle_timeout"
 PARAM_ABSOLUTE = "odoo_hipaa.session_absolute_lifetime"
+PARAM_SINGLE_SESSION = "odoo_hipaa.single_session_groups"
 DEFAULT_IDLE = 600
 DEFAULT_ABSOLUTE = 28800
 # A value outside these bounds is a mistake (or tampering): use the default.
@@ -55,6 +60,11 @@ _PASSIVE = re.compile(
     r"|web/login$"
     r"|web/login/totp$)"
 )
+
+# A group's external id (module.name), as Odoo's has_group takes it.
+_XMLID = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
+# Odoo's res.device.log keeps the first 42 characters of a session id.
+SESSION_IDENTIFIER_LENGTH = 42
 
 CONTINUE = "continue"
 EXPIRED_IDLE = "idle"
@@ -154,3 +164,24 @@ def describe(verdict, state, now):
         login_at = _number(state.get(KEY_LOGIN_AT)) or now
         return "logged in %d s ago" % int(now - login_at)
     return "active"
+
+
+def single_session_groups(value):
+    """The group external ids of odoo_hipaa.single_session_groups (comma
+    separated); anything that is not module.name is ignored."""
+    if not value:
+        return []
+    names = (part.strip() for part in str(value).split(","))
+    return sorted({name for name in names if _XMLID.match(name)})
+
+
+def session_identifier(sid):
+    """The prefix of a session id that Odoo's device log stores."""
+    return (sid or "")[:SESSION_IDENTIFIER_LENGTH]
+
+
+def others_to_end(current_sid, identifiers):
+    """The device log's session identifiers of the user to end at a login:
+    every one but the session that is logging in (de-duplicated, sorted)."""
+    mine = session_identifier(current_sid)
+    return sorted({i for i in identifiers if i and i != mine})

@@ -65,6 +65,9 @@ LIMITS = {
         # no network; it reads every stored log and makes the closed ones immutable.
         "odoo-hipaa-log-seal.service": 3.0,
         "odoo-hipaa-log-seal-verify.service": 3.0,
+        # ACME renewal (role nginx, nginx_tls_source: acme): Debian's certbot.service
+        # with the role's drop-in; it talks to the ACME server and writes /etc/letsencrypt.
+        "certbot.service": 2.5,
     },
     # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
     # below these needs a written waiver (roles backup and backup_server).
@@ -90,6 +93,10 @@ LIMITS = {
     "log_retention_days_min": 2190,
     "log_seal_max_unsealed_hours": 36,
     "log_seal_full_verify_max_age_days": 8,
+    # §164.312(e)(1): the served TLS certificate has at least this many days
+    # left (a certificate whose whole lifetime is shorter than three times this:
+    # a third of its lifetime); the nginx role refuses a smaller margin.
+    "tls_cert_min_days_left": 14,
     # The go-live gate (playbooks/golive.yml): an administrative attestation
     # older than this is red. §164.308(a)(1)(ii)(A) risk analysis,
     # §164.308(a)(5) training, §164.308(a)(1)(ii)(C) sanction policy,

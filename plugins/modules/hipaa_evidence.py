@@ -66,6 +66,12 @@ options:
       - C(cookie_flags) (TS-1) - the C(session_id) cookie is Secure, HttpOnly and SameSite.
       - C(http_redirect) (TS-1) - plain HTTP redirects to HTTPS.
       - C(pg_tls) (TS-1) - PostgreSQL has TLS on, TLSv1.2 at least.
+      - C(tls_certificate) (TS-1) - the certificate nginx serves has at least 14 days left (a third of a lifetime shorter
+        than 42 days), covers O(settings.https_server_name) and is the one nginx's configuration names (a renewal
+        nginx did not load fails it).
+      - C(acme_renewal) (TS-1) - with ACME (role nginx, C(nginx_tls_source=acme)), C(certbot.timer) is active and enabled,
+        the last renewal succeeded and nginx reloaded, no renewal failed since, the certificate renews from
+        O(settings.acme_server) and with the deploy hook O(settings.acme_deploy_hook).
       - C(backup_timer) (CP-1) - the nightly backup timer is active and enabled.
       - C(backup_recent) (CP-1) - the last backup succeeded less than 26 hours ago.
       - C(backup_password_file) (CP-1) - the repository password file is root-owned and not readable by others.
@@ -146,7 +152,7 @@ options:
         default: false
       https_address:
         description: >-
-          The address nginx is reached at (C(tls_protocols), C(tls_weak_cipher), C(hsts), C(cookie_flags), C(http_redirect),
+          The address nginx is reached at (C(tls_protocols), C(tls_weak_cipher), C(hsts), C(cookie_flags), C(http_redirect), C(tls_certificate),
           C(db_manager_blocked)).
         type: str
         default: 127.0.0.1
@@ -245,6 +251,22 @@ options:
         description: The seal's state directory, holding last-full-verify.json (C(log_seal)).
         type: str
         default: /var/lib/odoo-hipaa-log-seal
+      acme_server:
+        description: The ACME directory URL the certificate must renew from (C(acme_renewal)); empty fails the row.
+        type: str
+        default: ""
+      acme_cert_name:
+        description: certbot's name of the certificate lineage (C(acme_renewal)).
+        type: str
+        default: odoo-hipaa
+      acme_deploy_hook:
+        description: The deploy hook certbot must run after a renewal (C(acme_renewal)).
+        type: str
+        default: /usr/local/sbin/odoo-hipaa-acme-deploy
+      acme_state_dir:
+        description: Where the deploy hook and the failure unit record the last renewal and failure (C(acme_renewal)).
+        type: str
+        default: /var/lib/odoo-hipaa-acme
       log_seal_anchors:
         description:
           - Heads of the seal chain recorded off the aggregator by earlier evidence runs (C(sha256:HEX)); each must
@@ -402,6 +424,10 @@ SETTINGS_SPEC = dict(
     log_seal_config=dict(type="str", default="/etc/odoo-hipaa-log-seal/seal.json"),
     log_seal_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-log-seal"),
     log_seal_anchors=dict(type="list", elements="str", default=[], no_log=False),
+    acme_server=dict(type="str", default=""),
+    acme_cert_name=dict(type="str", default="odoo-hipaa"),
+    acme_deploy_hook=dict(type="str", default="/usr/local/sbin/odoo-hipaa-acme-deploy"),
+    acme_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-acme"),
 )
 
 

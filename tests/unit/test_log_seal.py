@@ -91,7 +91,7 @@ def lab(tmp_path, monkeypatch):
 
     monkeypatch.setattr(seal, "chattr", fake_chattr)
     monkeypatch.setattr(seal, "immutable", lambda p: os.path.abspath(p) in flags)
-    monkeypatch.setattr(seal, "open_paths", lambda: set())
+    monkeypatch.setattr(seal, "open_paths", set)
     store, state, etc = tmp_path / "remote", tmp_path / "state", tmp_path / "etc"
     (store / "app-01").mkdir(parents=True)
     etc.mkdir()

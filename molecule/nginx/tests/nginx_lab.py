@@ -10,6 +10,10 @@ import shlex
 from dataclasses import dataclass, field
 
 PEER = {"nginx-d12": "nginx-d13", "nginx-d13": "nginx-d12"}
+# Where each host's certificate comes from (molecule.yml): the lab CA's files,
+# or ACME from pebble on nginx-d13.
+TLS_SOURCE = {"nginx-d12": "files", "nginx-d13": "acme"}
+# The lab CA and pebble's issuing root (prepare.yml)
 CA = "/root/nginx-client/ca.crt"
 HSTS_MIN = 31536000
 LOGIN_BURST = 5          # molecule.yml: nginx_login_burst

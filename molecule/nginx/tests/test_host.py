@@ -2,6 +2,7 @@
 sockets, the files the role installs, the checker that guards every change."""
 
 import pytest
+from nginx_lab import TLS_SOURCE
 
 testinfra_hosts = ["nginx"]
 
@@ -32,12 +33,20 @@ def test_odoo_ports_are_refused_from_another_host(client, port):
     assert probe.rc != 0 and "ConnectionRefusedError" in probe.stderr, probe.stderr
 
 
-@pytest.mark.parametrize("path,mode", [
-    ("/etc/nginx/tls", 0o700),
-    ("/etc/nginx/tls/odoo-hipaa.key", 0o600),
-    ("/etc/nginx/tls/odoo-hipaa.crt", 0o644),
-])
-def test_tls_files_are_root_only(host, path, mode):
+# nginx_tls_source files: the installed files; acme: the bootstrap certificate
+# and certbot's archive of issued keys.
+TLS_FILES = {
+    "files": [("/etc/nginx/tls", 0o700), ("/etc/nginx/tls/odoo-hipaa.key", 0o600),
+              ("/etc/nginx/tls/odoo-hipaa.crt", 0o644)],
+    "acme": [("/etc/nginx/tls", 0o700), ("/etc/nginx/tls/odoo-hipaa-bootstrap.key", 0o600),
+             ("/etc/letsencrypt/archive", 0o700), ("/etc/letsencrypt/accounts", 0o700)],
+}
+
+
+@pytest.mark.parametrize("source,path,mode", [(s, p, m) for s, files in TLS_FILES.items() for p, m in files])
+def test_tls_files_are_root_only(host, source, path, mode):
+    if TLS_SOURCE[host.backend.get_hostname()] != source:
+        pytest.skip(f"nginx_tls_source {source} only")
     f = host.file(path)
     assert f.exists and f.user == "root" and f.group == "root" and f.mode == mode
 

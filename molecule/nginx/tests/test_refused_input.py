@@ -1,9 +1,9 @@
 """Bad input is refused before any change, with a message that names the
 variable and says what is allowed. The table runs as one playbook
-(molecule/conftest.py, refused_batch) on nginx-d12 and nginx-d13; for each
-case: the run is refused with the message, no task reported a change, and the
-files under /etc/nginx, `nginx -T` and the worker processes are identical (no
-reload happened)."""
+(molecule/conftest.py, refused_batch) on nginx-d12 (nginx_tls_source: files)
+and nginx-d13 (acme); for each case: the run is refused with the message, no
+task reported a change, and the files under /etc/nginx, certbot's lineage and
+units, `nginx -T` and the worker processes are identical (no reload happened)."""
 
 import os
 import subprocess
@@ -22,6 +22,13 @@ WATCHED_FILES = [
     "/etc/nginx/tls/odoo-hipaa-chain.crt",
     "/etc/nginx/sites-enabled/default",
     "/usr/local/sbin/odoo-hipaa-nginx-checkconf",
+    # nginx-d13 (acme): certbot's lineage, the role's drop-in, CA and hook
+    "/etc/letsencrypt/renewal/odoo-hipaa.conf",
+    "/etc/letsencrypt/live/odoo-hipaa/cert.pem",
+    "/etc/systemd/system/certbot.service.d/odoo-hipaa.conf",
+    "/etc/odoo-hipaa-acme/ca.pem",
+    "/etc/odoo-hipaa-acme/eab.ini",
+    "/usr/local/sbin/odoo-hipaa-acme-deploy",
 ]
 WATCHED_COMMANDS = [
     "nginx -T 2>/dev/null",
@@ -30,7 +37,8 @@ WATCHED_COMMANDS = [
 ]
 
 HOSTS = ["nginx-d12", "nginx-d13"]
-D12 = ["nginx-d12"]
+D12 = ["nginx-d12"]   # nginx_tls_source: files (certificate files on the controller)
+D13 = ["nginx-d13"]   # nginx_tls_source: acme (pebble on nginx-d13)
 
 # "what a careless sysadmin did": ({variable: value}, "expected message"[, hosts])
 REFUSED = {
@@ -40,14 +48,31 @@ REFUSED = {
     "no TLS protocol at all": ({"nginx_tls_protocols": []}, "nginx_tls_protocols is empty"),
     "a CBC cipher": ({"nginx_tls_ciphers": ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-SHA"]}, "refused: ECDHE-RSA-AES128-SHA"),
     "no cipher at all": ({"nginx_tls_ciphers": []}, "refused: (empty list)"),
-    "certificate file missing": ({"nginx_tls_cert_file": "/nonexistent/odoo.crt"}, "TLS file(s) not found on the controller: /nonexistent/odoo.crt"),
-    "no certificate given": ({"nginx_tls_cert_file": ""}, "Set nginx_tls_cert_file and nginx_tls_key_file"),
+    "certificate file missing": ({"nginx_tls_cert_file": "/nonexistent/odoo.crt"}, "TLS file(s) not found on the controller: /nonexistent/odoo.crt", D12),
+    "no certificate given": ({"nginx_tls_cert_file": ""}, "Set nginx_tls_cert_file and nginx_tls_key_file", D12),
     "key that does not match the certificate": ({"nginx_tls_key_file": f"{PKI}/nginx-d13.key"}, f"{PKI}/nginx-d13.key does not match the certificate {PKI}/nginx-d12.crt", D12),
-    "certificate that does not cover the server name": ({"nginx_server_name": "erp.example.org"}, "does not cover erp.example.org (nginx_server_name)"),
+    "certificate that does not cover the server name": ({"nginx_server_name": "erp.example.org"}, "does not cover erp.example.org (nginx_server_name)", D12),
     "a server name with a space": ({"nginx_server_name": "erp example.org"}, "nginx_server_name 'erp example.org' is not a DNS name or IP address"),
-    "certificate that expires within the minimum days": ({"nginx_tls_cert_file": f"{PKI}/nginx-expiring.crt", "nginx_tls_key_file": f"{PKI}/nginx-expiring.key"}, "nginx-expiring.crt expires within 14 days"),
+    "certificate that expires within the minimum days": ({"nginx_tls_cert_file": f"{PKI}/nginx-expiring.crt", "nginx_tls_key_file": f"{PKI}/nginx-expiring.key"}, "nginx-expiring.crt expires within 14 days", D12),
     "certificate margin of zero days": ({"nginx_cert_min_days_left": 0}, "nginx_cert_min_days_left is 0; it must be 1 or more"),
-    "OCSP stapling forced for a CA without OCSP": ({"nginx_ocsp_stapling": "enabled"}, "OCSP stapling needs a certificate with an OCSP responder URL"),
+    "certificate margin below the collection's limit": ({"nginx_cert_min_days_left": 7}, "nginx_cert_min_days_left is 7; the collection's minimum is 14 days"),
+    "an unknown certificate source": ({"nginx_tls_source": "letsencrypt"}, "value of nginx_tls_source must be one of: files, acme, got: letsencrypt"),
+    # ACME (issue 19): refused on the acme host before certbot is asked anything
+    "ACME server over plain http": ({"nginx_acme_server": "http://nginx-d13:14000/dir"}, "nginx_acme_server is 'http://nginx-d13:14000/dir'; it must be the https:// URL of the ACME directory", D13),
+    "ACME without a server": ({"nginx_acme_server": ""}, "nginx_acme_server is ''; it must be the https:// URL", D13),
+    "ACME server URL with a shell character": ({"nginx_acme_server": "https://nginx-d13:14000/dir$(id)"}, "nginx_acme_server is 'https://nginx-d13:14000/dir$(id)'", D13),
+    "ACME together with a certificate file": ({"nginx_tls_cert_file": f"{PKI}/nginx-d13.crt"}, "nginx_tls_source is acme, so certbot provides the certificate: leave nginx_tls_cert_file, nginx_tls_key_file and nginx_tls_chain_file empty (set: nginx_tls_cert_file)", D13),
+    "ACME together with a chain file": ({"nginx_tls_chain_file": f"{PKI}/ca.crt"}, "(set: nginx_tls_chain_file)", D13),
+    "an EAB key id without its key": ({"nginx_acme_eab_hmac_key": ""}, "nginx_acme_eab_kid is set but nginx_acme_eab_hmac_key is empty", D13),
+    "an EAB key without its key id": ({"nginx_acme_eab_kid": ""}, "nginx_acme_eab_hmac_key is set but nginx_acme_eab_kid is empty", D13),
+    "an ACME name with a space": ({"nginx_acme_extra_names": ["erp example.org"]}, "nginx_acme_extra_names entry 'erp example.org' is not a DNS name", D13),
+    "an ACME name that is an address": ({"nginx_acme_extra_names": ["10.20.5.7"]}, "nginx_acme_extra_names entry '10.20.5.7' is not a DNS name", D13),
+    "an ACME wildcard (http-01 cannot prove it)": ({"nginx_acme_extra_names": ["*.nginx-d13"]}, "nginx_acme_extra_names entry '*.nginx-d13' is not a DNS name", D13),
+    "ACME names as a string": ({"nginx_acme_extra_names": "erp.example.org"}, "nginx_acme_extra_names must be a YAML list", D13),
+    "ACME server's CA file missing": ({"nginx_acme_ca_file": "/nonexistent/ca.pem"}, "nginx_acme_ca_file /nonexistent/ca.pem not found on the controller", D13),
+    "ACME key type with a typo": ({"nginx_acme_key_type": "ec"}, "value of nginx_acme_key_type must be one of: ecdsa, rsa, got: ec", D13),
+    "OCSP stapling forced with ACME": ({"nginx_ocsp_stapling": "enabled"}, "nginx_ocsp_stapling enabled is not offered with nginx_tls_source acme", D13),
+    "OCSP stapling forced for a CA without OCSP": ({"nginx_ocsp_stapling": "enabled"}, "OCSP stapling needs a certificate with an OCSP responder URL", D12),
     "OCSP stapling with a typo": ({"nginx_ocsp_stapling": "on"}, "value of nginx_ocsp_stapling must be one of: auto, enabled, disabled, got: on"),
     # HSTS
     "HSTS max-age of one day": ({"nginx_hsts_max_age": 86400}, "nginx_hsts_max_age must be at least 31536000 (one year), got 86400"),

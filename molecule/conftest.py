@@ -45,15 +45,17 @@ def _inventory_dir() -> str:
     return str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
 
 
-def run_role(host: str, role: str, extra_vars: dict | None = None, check: bool = False) -> PlaybookRun:
-    """Run onprem.odoo_hipaa.<role> on one lab host, with the scenario's
-    inventory plus extra_vars (which win), and return rc and output."""
+def run_role(host: str, role: str, extra_vars: dict | None = None, check: bool = False,
+             tasks_from: str = "main") -> PlaybookRun:
+    """Run onprem.odoo_hipaa.<role> (its entry point tasks_from) on one lab
+    host, with the scenario's inventory plus extra_vars (which win), and
+    return rc and output."""
     play = [{
         "name": f"Apply {role} with test inputs",
         "hosts": host,
         "tasks": [{
             "name": f"Apply onprem.odoo_hipaa.{role}",
-            "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}"},
+            "ansible.builtin.include_role": {"name": f"onprem.odoo_hipaa.{role}", "tasks_from": tasks_from},
         }],
     }]
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,7 +28,7 @@ What it proves, on every host of the group odoo:
   is active in Settings; the database manager is refused at nginx; Odoo
   reaches PostgreSQL over the unix socket only.
 
-Lab settings this relies on (scenario inventory): idle 60 s, absolute 90 s,
+Lab settings this relies on (scenario inventory): idle 90 s, absolute 150 s,
 auth_totp.policy all_required, cooldown 5 failures / 600 s, password policy
 12 characters with lower/upper/digit/special, auditlog read rules on
 res.partner, administrator hipaa-admin, odoo_mfa_trusted_device_days 0.
@@ -68,8 +68,11 @@ USERS = {
 PARTNER_REF = "odoo-hipaa-test-patient"
 PARTNER_NAME = "Test Patient (odoo_hipaa lab)"
 
-IDLE = 60                # odoo_hipaa.session_idle_timeout
-ABSOLUTE = 90            # odoo_hipaa.session_absolute_lifetime
+IDLE = 90                # odoo_hipaa.session_idle_timeout (molecule.yml)
+ABSOLUTE = 150           # odoo_hipaa.session_absolute_lifetime (molecule.yml)
+# The margin a request is given to reach Odoo before a limit it must beat: on
+# a loaded CI machine a request can take many seconds to be answered.
+MARGIN = 20
 COOLDOWN_AFTER = 5       # base.login_cooldown_after
 COOLDOWN_SECONDS = 600   # base.login_cooldown_duration (molecule.yml)
 KEEPALIVE = 20           # seconds between the active session's requests
@@ -472,11 +475,13 @@ def test_idle_timeout_and_absolute_lifetime(lab):
 
     # B: active all along, alive past the idle limit and up to the absolute one.
     assert b.uid() == uid, f"B ended {time.time() - session_b.code_sent:.0f} s after login although active"
-    keep_b_active_until(session_b.code_sent + ABSOLUTE - 10, "before the absolute lifetime")
+    keep_b_active_until(session_b.code_sent + ABSOLUTE - MARGIN, "before the absolute lifetime")
     alive_at = time.time()
     assert b.uid() == uid, f"B ended {alive_at - session_b.code_sent:.0f} s after login (limit {ABSOLUTE} s)"
     time.sleep(max(0.0, session_b.ready + ABSOLUTE + 5 - time.time()))
-    assert time.time() - alive_at < IDLE - 10, "the check of the absolute lifetime came too late to tell it from idle"
+    assert time.time() - alive_at < IDLE - MARGIN, (
+        "the check of the absolute lifetime came too late to tell it from idle"
+        f" (B's login took {session_b.ready - session_b.code_sent:.0f} s)")
     late = b.call_kw(*SEARCH_ONE)
     assert error_name(late) == EXPIRED, (
         f"B, active but {time.time() - session_b.code_sent:.0f} s after login (limit {ABSOLUTE}), still works: {late}")

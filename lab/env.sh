@@ -6,8 +6,9 @@ export CONTAINERS_CONF="$_odoo_hipaa_root/lab/containers.conf"
 export ANSIBLE_COLLECTIONS_PATH="$_odoo_hipaa_root/collections"
 export MOLECULE_GLOB="molecule/*/molecule.yml"
 # The lab's containers are reached by lab/connection_plugins/podman.py (the
-# short name `podman`, pipelined: one podman exec per module) instead of
-# containers.podman.podman (five podman commands per module).
+# short name `podman`, pipelined: one command per module, entered with nsenter
+# as root, else podman exec) instead of containers.podman.podman (five podman
+# commands per module). ODOO_HIPAA_LAB_EXEC=podman: always podman exec.
 export ANSIBLE_CONNECTION_PLUGINS="$_odoo_hipaa_root/lab/connection_plugins"
 # The Odoo source archive the lab deploys (method `archive`): by default the
 # real Odoo 18.0 Community archive of ../shared/odoo; point it at your own

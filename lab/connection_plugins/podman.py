@@ -15,7 +15,8 @@
 # thousands of tasks and testinfra commands was a large share of its two
 # cores. As root, with the container's main process known, this plugin
 # enters the container's namespaces with nsenter(1) instead (about 6 ms),
-# with the environment podman exec would give. The PID comes from `podman
+# after joining the container's cgroups, with the environment podman exec
+# would give. The PID comes from `podman
 # inspect` once and is cached (a file per container, checked against the
 # process's start time, so a restarted or re-created container is inspected
 # again). ODOO_HIPAA_LAB_EXEC=podman turns this off (podman exec always);
@@ -127,13 +128,50 @@ def container_pid(name, podman="podman"):
     return pid
 
 
+# The resource controllers whose cgroup a command joins, as podman exec does.
+# Not only for accounting: on the lab's cgroup-v1 hosts all containers share
+# one parent group (libpod_parent), so the work run in them weighs as one task
+# against the processes of the host (the TCG VM of molecule/luks among them).
+# Left in the host's group, a scenario's apt and dpkg starved that VM.
+_CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "blkio")
+
+
+def _cgroup_procs(pid):
+    """The cgroup.procs files of the container's cgroups (v1 controllers, or
+    the v2 group), for a command to join."""
+    files = []
+    with open("/proc/%s/cgroup" % pid, encoding="ascii", errors="replace") as cgroups:
+        for line in cgroups:
+            parts = line.rstrip("\n").split(":", 2)
+            if len(parts) != 3 or parts[2] in ("", "/"):
+                continue
+            _id, controllers, path = parts
+            if controllers == "":   # cgroup v2: the container's group, not its init.scope
+                base, path = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup", \
+                    re.sub(r"/init\.scope$", "", path)
+                if base.endswith("unified"):
+                    continue        # hybrid host: the v1 controllers below do the accounting
+            elif controllers in _CONTROLLERS:
+                base = "/sys/fs/cgroup/" + controllers
+            else:
+                continue
+            procs = base + path + "/cgroup.procs"
+            if os.path.exists(procs):
+                files.append(procs)
+    return files
+
+
 def nsenter_argv(pid):
-    """nsenter into every namespace of pid, with the environment podman exec
-    gives a command (the container's, without container_uuid)."""
+    """Join the container's cgroups, then nsenter into every namespace of
+    pid, with the environment podman exec gives a command (the container's,
+    without container_uuid)."""
     with open("/proc/%s/environ" % pid, "rb") as environ:
         env = [v.decode("utf-8", "replace") for v in environ.read().split(b"\0")
                if v and not v.startswith(b"container_uuid=")]
-    return ["nsenter", "--target", str(pid), "--all", "--", "env", "-i"] + env
+    procs = _cgroup_procs(pid)
+    join = ['sh', '-c', 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1"; shift; n=$((n - 1)); done; exec "$@"',
+            'sh', str(len(procs))] + procs
+    return join + ["nsenter", "--target", str(pid), "--all", "--", "env", "-i"] + env
 
 
 class Connection(ConnectionBase):

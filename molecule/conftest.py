@@ -409,6 +409,26 @@ def secret_never_in_argv_fixture():
     return secret_never_in_argv
 
 
+# --- the journal -----------------------------------------------------------
+
+def journal_since(host, since: str, wait_for=(), timeout: int = 60) -> str:
+    """The host's journal since `since` ("YYYY-MM-DD HH:MM:SS"), read again
+    until every string of wait_for is in it or `timeout` s have passed. A
+    unit's OnFailure= alert is started after `systemctl start` has already
+    returned: reading the journal once at that moment races with it."""
+    deadline = time.time() + timeout
+    while True:
+        log = host.check_output(f"journalctl --no-pager -q --since '{since}'")
+        if all(text in log for text in wait_for) or time.time() > deadline:
+            return log
+        time.sleep(1)
+
+
+@pytest.fixture(name="journal_since", scope="session")
+def journal_since_fixture():
+    return journal_since
+
+
 # --- sandboxes ---------------------------------------------------------------
 
 def sandbox_exposure(host, unit: str) -> tuple[float, float]:

@@ -134,7 +134,7 @@ def test_backup_killed_mid_run_leaves_repository_consistent(host):
     assert run_unit(host, "odoo-hipaa-backup.service").rc == 0
 
 
-def test_unreachable_repository_fails_loudly(host, lab_host):
+def test_unreachable_repository_fails_loudly(host, lab_host, journal_since):
     repo = json.loads(host.file(f"{ETC}/config.json").content_string)["repositories"][1]
     if repo["type"] == "rest":  # this client's REST service on its backup host
         server = repo["url"].split("//")[1].split(":")[0]
@@ -146,7 +146,7 @@ def test_unreachable_repository_fails_loudly(host, lab_host):
         since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
         r = run_unit(host, "odoo-hipaa-backup.service")
         assert r.rc != 0
-        log = host.check_output(f"journalctl --no-pager -q --since '{since}'")
+        log = journal_since(host, since, ["BACKUP JOB FAILED: odoo-hipaa-backup.service"])
         assert "odoo-hipaa-backup backup FAILED" in log and "offsite" in log
         assert "BACKUP JOB FAILED: odoo-hipaa-backup.service" in log
         assert json.loads(host.file(f"{STATE}/last-backup.json").content_string)["result"] == "ok"  # the last good one

@@ -33,10 +33,10 @@ def snapshot_ids(server):
     return {s["id"] for s in json.loads(server_restic(server, "snapshots --json").stdout or "[]")}
 
 
-def start(server):
+def start(server, journal_since, wait_for=()):
     since = server.check_output("date '+%Y-%m-%d %H:%M:%S'")
     r = server.run(f"systemctl start {UNIT}")
-    log = server.check_output(f"journalctl --no-pager -q --since '{since}'")
+    log = journal_since(server, since, wait_for)
     return r, log, json.loads(server.file(STATE).content_string)
 
 
@@ -65,7 +65,7 @@ def test_the_client_cannot_read_the_retention_password(server):
     assert server.run(f"runuser -u restic-bk-app-d13 -- cat {f.path}").rc != 0
 
 
-def test_retention_forgets_what_the_policy_no_longer_keeps(client, server):
+def test_retention_forgets_what_the_policy_no_longer_keeps(client, server, journal_since):
     """Two snapshots of one path, ten years apart: keep-within-yearly 6y keeps the
     newer and forgets the older; of the genuine backups, each path's newest is kept."""
     leftovers = [s["id"] for s in json.loads(server_restic(server, "snapshots --json").stdout or "[]")
@@ -77,7 +77,7 @@ def test_retention_forgets_what_the_policy_no_longer_keeps(client, server):
         assert r.rc == 0, r.stderr
     before = json.loads(server_restic(server, "snapshots --json").stdout)
     old = {s["time"][:4]: s["id"] for s in before if s["paths"] == ["/etc/hostname"]}
-    r, log, state = start(server)
+    r, log, state = start(server, journal_since)
     assert r.rc == 0, log[-3000:]
     assert state["result"] == "ok" and state["removed"] >= 1, state
     after = snapshot_ids(server)
@@ -93,14 +93,14 @@ def test_retention_forgets_what_the_policy_no_longer_keeps(client, server):
     server_restic(server, f"forget {old['2015']}")  # leave the repository as the other tests expect it
 
 
-def test_a_snapshot_dated_in_the_future_stops_retention(client, server):
+def test_a_snapshot_dated_in_the_future_stops_retention(client, server, journal_since):
     r = client_restic(client, f"backup --tag odoo-hipaa --host {NAME} --time '2100-01-01 00:00:00' /etc/hostname")
     assert r.rc == 0, r.stderr
     forged = [s["id"] for s in json.loads(server_restic(server, "snapshots --json").stdout)
               if s["time"].startswith("2100")]
     before = snapshot_ids(server)
     try:
-        r, log, state = start(server)
+        r, log, state = start(server, journal_since, wait_for=[f"BACKUP JOB FAILED: {UNIT}"])
         assert r.rc != 0
         assert state["result"] == "refused", state
         assert "OFFSITE RETENTION REFUSED" in log and "in the future" in log
@@ -108,5 +108,5 @@ def test_a_snapshot_dated_in_the_future_stops_retention(client, server):
         assert snapshot_ids(server) == before  # nothing forgotten
     finally:
         server_restic(server, "forget " + " ".join(forged))
-    r, log, state = start(server)
+    r, log, state = start(server, journal_since)
     assert r.rc == 0 and state["result"] == "ok", log[-3000:]

@@ -105,7 +105,7 @@ def test_the_drill_restores_to_a_point_in_time(host):
     assert "PITR drill passed" in log
 
 
-def test_verify_is_clean_and_catches_a_tampered_file(host):
+def test_verify_is_clean_and_catches_a_tampered_file(host, journal_since):
     if host.backend.get_hostname() != "pitr-d13":
         pytest.skip("one release is enough for the tamper test (pgBackRest's verify is the same code)")
     assert host.run("systemctl start odoo-hipaa-pgbackrest-verify.service").rc == 0
@@ -116,7 +116,7 @@ def test_verify_is_clean_and_catches_a_tampered_file(host):
         host.check_output(f"printf 'tampered-tampered' | dd of={wal} bs=1 seek=200 conv=notrunc status=none")
         since = host.check_output("date '+%Y-%m-%d %H:%M:%S'")
         assert host.run("systemctl start odoo-hipaa-pgbackrest-verify.service").rc != 0
-        log = host.check_output(f"journalctl --no-pager -q --since '{since}'")
+        log = journal_since(host, since, ["BACKUP JOB FAILED: odoo-hipaa-pgbackrest-verify.service"])
         assert "PGBACKREST VERIFY FAILED" in log and "BACKUP JOB FAILED: odoo-hipaa-pgbackrest-verify.service" in log
         assert json.loads(host.file(f"{STATE}/last-verify.json").content_string)["result"] == "failed"
     finally:

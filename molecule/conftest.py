@@ -96,8 +96,8 @@ class _LabPodmanBackend(PodmanBackend):
         if pid is None:
             return super().run(command, *args, **kwargs)
         cmd = self.get_command(command, *args)
-        out = self.run_local(" ".join(["%s"] * len(_lab_podman.nsenter_argv(pid))) + " /bin/sh -c %s",
-                             *_lab_podman.nsenter_argv(pid), cmd)
+        enter = _lab_podman.nsenter_argv(pid)
+        out = self.run_local(" ".join(["%s"] * len(enter)) + " /bin/sh -c %s", *enter, cmd)
         out.command = self.encode(cmd)
         return out
 

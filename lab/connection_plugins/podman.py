@@ -146,11 +146,12 @@ def _cgroup_procs(pid):
             if len(parts) != 3 or parts[2] in ("", "/"):
                 continue
             _id, controllers, path = parts
-            if controllers == "":   # cgroup v2: the container's group, not its init.scope
-                base, path = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup", \
-                    re.sub(r"/init\.scope$", "", path)
-                if base.endswith("unified"):
-                    continue        # hybrid host: the v1 controllers below do the accounting
+            if controllers == "":
+                # cgroup v2: the container's group (not its init.scope). On a
+                # hybrid host the v1 controllers below do the accounting.
+                if os.path.isdir("/sys/fs/cgroup/unified"):
+                    continue
+                base, path = "/sys/fs/cgroup", re.sub(r"/init\.scope$", "", path)
             elif controllers in _CONTROLLERS:
                 base = "/sys/fs/cgroup/" + controllers
             else:

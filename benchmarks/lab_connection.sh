@@ -6,7 +6,9 @@
 #              commands per module)
 #   lab:       lab/connection_plugins/podman.py with ODOO_HIPAA_LAB_EXEC=podman
 #              (one `podman exec -i` per module)
-#   nsenter:   the same plugin as the lab uses it (nsenter into the container)
+#   nsenter:   the same plugin (nsenter into the container), stock strategy
+#   mitogen:   the lab's strategy (lab/strategy_plugins/lab_mitogen.py): one
+#              `podman exec` starts one Python that runs every task
 # and 100 testinfra commands (`true`) through `podman exec` and through the
 # lab's nsenter backend (molecule/conftest.py).
 # Each is run RUNS times (default 3); wall time and the machine's CPU time
@@ -45,6 +47,7 @@ YAML
 echo "$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3" > "$work/baseline.ini"
 echo "$name ansible_connection=podman ansible_python_interpreter=/usr/bin/python3" > "$work/lab.ini"
 cp "$work/lab.ini" "$work/nsenter.ini"
+echo "$name ansible_connection=podman ansible_python_interpreter=/usr/bin/python3" > "$work/mitogen.ini"
 
 measure() {  # measure INVENTORY -> "wall cpu" (seconds)
   python3 - "$1" "$work/bench.yml" <<'PY'
@@ -58,10 +61,11 @@ print(f"{time.monotonic() - t0:.2f} {busy() - c0:.2f}")
 PY
 }
 declare -A wall cpu
-for kind in baseline lab nsenter; do
+for kind in baseline lab nsenter mitogen; do
   for i in $(seq "$runs"); do
     if [ "$kind" = nsenter ]; then exec_way=nsenter; else exec_way=podman; fi
-    read -r w c < <(ODOO_HIPAA_LAB_EXEC=$exec_way measure "$work/$kind.ini")
+    if [ "$kind" = mitogen ]; then strategy=lab_mitogen; else strategy=linear; fi
+    read -r w c < <(ODOO_HIPAA_LAB_EXEC=$exec_way ANSIBLE_STRATEGY=$strategy measure "$work/$kind.ini")
     echo "$kind run $i: ${w} s wall, ${c} s machine CPU"
     wall[$kind]+="$w "; cpu[$kind]+="$c "
   done
@@ -82,19 +86,22 @@ PY
 ti_podman=$(testinfra_runs podman); ti_nsenter=$(testinfra_runs nsenter)
 echo "testinfra, 100 commands: podman exec ${ti_podman} s, nsenter ${ti_nsenter} s"
 python3 - "$root/benchmarks/results/lab_connection.json" "${wall[baseline]}" "${cpu[baseline]}" "${wall[lab]}" "${cpu[lab]}" \
-  "${wall[nsenter]}" "${cpu[nsenter]}" "$ti_podman" "$ti_nsenter" <<'PY'
+  "${wall[nsenter]}" "${cpu[nsenter]}" "$ti_podman" "$ti_nsenter" "${wall[mitogen]}" "${cpu[mitogen]}" <<'PY'
 import json, statistics, sys
-out, bw, bc, lw, lc, nw, nc, tp, tn = sys.argv[1:]
+out, bw, bc, lw, lc, nw, nc, tp, tn, mw, mc = sys.argv[1:]
 med = lambda s: statistics.median(float(x) for x in s.split())
 r = {"playbook": "20 command + 10 copy + 5 template + facts, one container",
      "baseline_containers_podman": {"wall_s": med(bw), "machine_cpu_s": med(bc)},
      "lab_pipelined_podman": {"wall_s": med(lw), "machine_cpu_s": med(lc)},
      "lab_pipelined_nsenter": {"wall_s": med(nw), "machine_cpu_s": med(nc)},
+     "lab_mitogen": {"wall_s": med(mw), "machine_cpu_s": med(mc)},
      "testinfra_100_commands_s": {"podman_exec": float(tp), "nsenter": float(tn)}}
 r["wall_ratio"] = round(r["baseline_containers_podman"]["wall_s"] / r["lab_pipelined_podman"]["wall_s"], 2)
 r["cpu_ratio"] = round(r["baseline_containers_podman"]["machine_cpu_s"] / r["lab_pipelined_podman"]["machine_cpu_s"], 2)
 r["nsenter_wall_ratio"] = round(r["lab_pipelined_podman"]["wall_s"] / r["lab_pipelined_nsenter"]["wall_s"], 2)
 r["nsenter_cpu_ratio"] = round(r["lab_pipelined_podman"]["machine_cpu_s"] / r["lab_pipelined_nsenter"]["machine_cpu_s"], 2)
+r["mitogen_wall_ratio"] = round(r["lab_pipelined_nsenter"]["wall_s"] / r["lab_mitogen"]["wall_s"], 2)
+r["mitogen_cpu_ratio"] = round(r["lab_pipelined_nsenter"]["machine_cpu_s"] / r["lab_mitogen"]["machine_cpu_s"], 2)
 r["testinfra_nsenter_ratio"] = round(float(tp) / float(tn), 2)
 json.dump(r, open(out, "w"), indent=2)
 print(json.dumps(r, indent=2))

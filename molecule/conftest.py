@@ -351,9 +351,13 @@ def run_refused_batch(role: str, cases: dict, hosts: list[str], files: list[str]
     except ValueError as exc:
         raise AssertionError(f"no JSON from the batch run ({exc}):\n{output[-3000:]}") from exc
 
+    # A task may come as one entry per host (under Mitogen, lab/strategy_plugins):
+    # read every entry of a task, not the first or the last.
     last: dict = {}
-    for host, res in report["plays"][0]["tasks"][-1]["hosts"].items():
-        last[host] = res.get("stdout")
+    for task in report["plays"][0]["tasks"]:
+        if task["task"]["name"] == snapshot["name"]:
+            for host, res in task["hosts"].items():
+                last[host] = res.get("stdout")
     outcomes: dict = {}
     for name, play in zip(names, report["plays"][1:]):
         per_host: dict = {}

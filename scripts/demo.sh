@@ -49,6 +49,9 @@ mkdir -p reports .lab
 
 say "1/$steps set-up (Debian packages, Python venv, lab images)"
 scripts/setup.sh
+# The demo runs the site under stock Ansible, as a site runs it (the Molecule
+# scenarios run under Mitogen: lab/env.sh); ODOO_HIPAA_LAB_MITOGEN=1 to change that.
+export ODOO_HIPAA_LAB_MITOGEN=${ODOO_HIPAA_LAB_MITOGEN:-0}
 # shellcheck source=../lab/env.sh
 . lab/env.sh
 if [ ! -f "$ODOO_HIPAA_ODOO_ARCHIVE" ]; then

@@ -139,6 +139,39 @@ def local_day(when: dt.datetime, tz) -> str:
     return when.astimezone(tz).date().isoformat()
 
 
+# --- events from the database -------------------------------------------------
+# OCA auditlog 18.0 (models/rule.py, create_logs): a `read` is one auditlog_log
+# row per record (res_id); an `export_data` is one row for the whole export,
+# its ids in res_ids as Python's str() of the list. Odoo stores create_date
+# as UTC without a zone. res_users_log has one row per login (create_uid).
+
+def _utc(naive: dt.datetime) -> dt.datetime:
+    return naive.replace(tzinfo=dt.timezone.utc) if naive.tzinfo is None else naive
+
+
+def events_from_auditlog(rows) -> list[dict]:
+    """rows: (create_date, login, method, model, res_id, res_ids) of auditlog_log
+    joined with res_users. Methods other than read, export_data, write, create
+    and unlink are left out."""
+    out = []
+    for create_date, login, method, model, res_id, res_ids in rows:
+        when = _utc(create_date)
+        if method == "read":
+            out.append({"kind": "read", "login": login, "when": when, "model": model, "res_ids": [res_id]})
+        elif method == "export_data":
+            ids = [int(x) for x in re.findall(r"\d+", res_ids or "")]
+            out.append({"kind": "export", "login": login, "when": when, "model": model,
+                        "res_ids": ids, "count": len(ids)})
+        elif method in ("write", "create", "unlink"):
+            out.append({"kind": method, "login": login, "when": when, "model": model, "res_ids": [res_id]})
+    return out
+
+
+def events_from_logins(rows) -> list[dict]:
+    """rows: (create_date, login) of res_users_log joined with res_users."""
+    return [{"kind": "login", "login": login, "when": _utc(create_date)} for create_date, login in rows]
+
+
 # --- the rules ----------------------------------------------------------------
 # An event is a dict: kind ('read' | 'export' | 'write' | 'login' | ...), login,
 # when (aware datetime), and for record operations model, res_ids, count.

@@ -250,3 +250,21 @@ def test_html_escapes_what_came_from_the_logs():
     page = pr.render_html(pr.assemble("2026-11", start, end, [evil], "mismatch", cap=200, generated_at=end))
     assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;" in page
     assert "INCOMPLETE (database half: mismatch)" in page and "§164.308(a)(1)(ii)(D)" in page
+
+
+# --- events from the database rows ---------------------------------------------------------
+
+def test_auditlog_rows_become_events():
+    naive = dt.datetime(2026, 11, 12, 23, 30)   # Odoo's create_date: UTC without a zone
+    rows = [(naive, "alice", "read", "res.partner", 7, None),
+            (naive, "bob", "export_data", "res.partner", 0, "[1, 2, 3]"),
+            (naive, "carol", "write", "res.partner", 9, None),
+            (naive, "dave", "name_search", "res.partner", 0, None)]
+    events = pr.events_from_auditlog(rows)
+    assert [(e["kind"], e["login"], e["res_ids"]) for e in events] == [
+        ("read", "alice", [7]), ("export", "bob", [1, 2, 3]), ("write", "carol", [9])]
+    assert events[1]["count"] == 3 and events[0]["when"] == at("2026-11-12T23:30:00")
+    logins = pr.events_from_logins([(naive, "alice")])
+    assert logins == [{"kind": "login", "login": "alice", "when": at("2026-11-12T23:30:00")}]
+    # 23:30 UTC is 18:30 in New York: inside business hours there.
+    assert pr.after_hours(logins, HOURS, set()) == []

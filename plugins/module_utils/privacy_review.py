@@ -29,9 +29,11 @@ silently short. tests/unit/test_privacy_review.py tests it.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import html
 import json
+import os
 import re
 from collections import defaultdict
 
@@ -327,6 +329,62 @@ def read_database_half(lines, period: str) -> tuple[list[dict], dict | None, str
         return [json.loads(x) for x in kept], None, "missing"
     state = "complete" if lines_digest(kept) == done.get("sha256") else "mismatch"
     return [json.loads(x) for x in kept], done, state
+
+
+# --- the aggregator's store ------------------------------------------------------
+# role log_shipping: <store>/<host>/messages.log, renamed daily by logrotate to
+# messages.log-YYYYMMDD, then gzipped and sealed (messages.log-YYYYMMDD.gz).
+# A line: "<RFC 3339 time> <host> <address> <facility.severity> <tag><message>".
+
+DATED = re.compile(r"\.log-(\d{8})(\.gz)?$")
+
+
+def store_files(store: str, start: dt.datetime, end: dt.datetime) -> list[str]:
+    """The files of the store that may hold lines of [start, end): the active
+    ones, and the renamed ones dated from start's day to two days after end
+    (a file is renamed after midnight and holds the day before)."""
+    first = start.astimezone(dt.timezone.utc).date() - dt.timedelta(days=1)
+    last = end.astimezone(dt.timezone.utc).date() + dt.timedelta(days=2)
+    out = []
+    for host in sorted(os.listdir(store)):
+        hdir = os.path.join(store, host)
+        if not os.path.isdir(hdir):
+            continue
+        dated_files, active = [], []
+        for name in os.listdir(hdir):
+            dated = DATED.search(name)
+            if name.endswith(".log"):
+                active.append(name)
+            elif dated and first <= dt.datetime.strptime(dated.group(1), "%Y%m%d").date() <= last:
+                dated_files.append((dated.group(1), name))
+        # oldest first, the active file last: the lines come in the order they were written
+        out.extend(os.path.join(hdir, pair[1]) for pair in sorted(dated_files))
+        out.extend(os.path.join(hdir, name) for name in sorted(active))
+    return out
+
+
+def store_lines(store: str, start: dt.datetime, end: dt.datetime):
+    """Every stored line whose own time is in [start, end), plain and gzipped files alike."""
+    for path in store_files(store, start, end):
+        opener = gzip.open if path.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                try:
+                    when = dt.datetime.fromisoformat(line.split(" ", 1)[0])
+                except ValueError:
+                    continue
+                if when.tzinfo is not None and in_period(when, start, end):
+                    yield line.rstrip("\n")
+
+
+def review_message(line: str):
+    """The JSON message of a line the database half logged (tag TAG), else None."""
+    parts = line.split(" ", 4)
+    if len(parts) < 5:
+        return None
+    rest = parts[4]
+    match = re.match(re.escape(TAG) + r"(\[\d+\])?: ?(.*)$", rest)
+    return match.group(2) if match else None
 
 
 # --- the review ------------------------------------------------------------------

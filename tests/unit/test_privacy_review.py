@@ -6,6 +6,7 @@ half's closing digest (a lost, added or edited line makes the review
 incomplete), and the HTML escaping what came from the logs."""
 
 import datetime as dt
+import gzip
 
 import pytest
 
@@ -268,3 +269,39 @@ def test_auditlog_rows_become_events():
     assert logins == [{"kind": "login", "login": "alice", "when": at("2026-11-12T23:30:00")}]
     # 23:30 UTC is 18:30 in New York: inside business hours there.
     assert pr.after_hours(logins, HOURS, set()) == []
+
+
+# --- the aggregator's store ---------------------------------------------------------------
+
+def stored(when: str, message: str, tag: str = "odoo[812]:", host: str = "erp-app-01") -> str:
+    return f"{when} {host} 10.0.5.20 user.info {tag} {message}"
+
+
+def test_store_lines_reads_plain_and_gzipped_files_of_the_period(tmp_path):
+    host = tmp_path / "erp-app-01"
+    host.mkdir()
+    with gzip.open(host / "messages.log-20261101.gz", "wt") as f:   # 31 October and the first minutes of November
+        f.write(stored("2026-10-31T23:59:59+00:00", "october") + "\n")
+        f.write(stored("2026-11-01T00:00:00+00:00", "first") + "\n")
+    (host / "messages.log-20261115").write_text(stored("2026-11-14T12:00:00+00:00", "middle") + "\n")
+    (host / "messages.log-20261001.gz").write_bytes(b"not even gzip: never opened")
+    (host / "messages.log").write_text(stored("2026-11-30T23:59:59+00:00", "last") + "\n"
+                                       + stored("2026-12-01T00:00:00+00:00", "december") + "\n")
+    (tmp_path / "stray-file").write_text("a file beside the host directories")
+    start, end = pr.period_from_label("2026-11", "UTC")[1:]
+    lines = list(pr.store_lines(str(tmp_path), start, end))
+    assert [line.rsplit(" ", 1)[1] for line in lines] == ["first", "middle", "last"]
+
+
+def test_the_database_halfs_lines_are_read_back_from_the_store(tmp_path):
+    lines = pr.database_half("2026-11", findings(2), cap=200, auditlog_rows=5)
+    host = tmp_path / "db-01"
+    host.mkdir()
+    (host / "messages.log").write_text("".join(
+        stored("2026-12-01T01:30:0%d+00:00" % i, line, tag="odoo-hipaa-review[77]:", host="db-01") + "\n"
+        for i, line in enumerate(lines))
+        + stored("2026-12-01T01:31:00+00:00", "{\"kind\": \"db_done\"}", tag="other-tool:") + "\n")
+    start, end = pr.period_from_label("2026-12", "UTC")[1:]   # the lines were logged in December
+    messages = [m for m in map(pr.review_message, pr.store_lines(str(tmp_path), start, end)) if m]
+    got, done, state = pr.read_database_half(messages, "2026-11")
+    assert (len(got), state, done["auditlog_rows"]) == (2, "complete", 5)

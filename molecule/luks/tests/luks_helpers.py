@@ -42,8 +42,9 @@ def tang_servers(host):
     return [{"url": "http://127.0.0.1", "thumbprint": host.check_output("tang-show-keys 80").strip()}]
 
 
-def reboot(host, timeout=600):
-    """Reboot the VM from inside and wait until it answers SSH again."""
+def reboot(host, timeout=900):
+    """Reboot the VM from inside and wait until it answers SSH again (up to
+    900 s, as for its first boot: molecule/luks/create.yml)."""
     vm_dir = os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "vm", VM)
     vm_sh = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "lab", "vm.sh")
     boot_id = host.check_output("cat /proc/sys/kernel/random/boot_id")

@@ -47,7 +47,7 @@ YAML
 echo "$name ansible_connection=containers.podman.podman ansible_python_interpreter=/usr/bin/python3" > "$work/baseline.ini"
 echo "$name ansible_connection=podman ansible_python_interpreter=/usr/bin/python3" > "$work/lab.ini"
 cp "$work/lab.ini" "$work/nsenter.ini"
-echo "$name ansible_connection=podman ansible_python_interpreter=/usr/bin/python3" > "$work/mitogen.ini"
+cp "$work/lab.ini" "$work/mitogen.ini"
 
 measure() {  # measure INVENTORY -> "wall cpu" (seconds)
   python3 - "$1" "$work/bench.yml" <<'PY'

@@ -3,9 +3,10 @@
 # controller's own tasks.
 #
 # Mitogen keeps one Python interpreter per host for a whole playbook run, where
-# stock Ansible starts one per task (and unpacks every module again). The lab's
-# time goes mostly into that start-up, in the containers and, worse, in the
-# emulated LUKS VM: benchmarks/lab_connection.sh measures the difference.
+# stock Ansible starts one per task (and unpacks every module again): a cost on
+# every task in the containers and, far more, in the emulated LUKS VM
+# (benchmarks/lab_connection.sh measures it). dpkg, initdb and Odoo's own
+# start cost the same either way.
 #
 # A play on the controller itself (connection `local`: Molecule's create and
 # destroy, which start the containers as async jobs) runs as stock Ansible's

@@ -44,7 +44,7 @@ ITEMS = (
      "rows": ("odoo_admin_disabled",)},
     {"key": "monthly_review", "title": "Monthly audit-log review scheduled and done",
      "citation": "§164.308(a)(1)(ii)(D), §164.312(b)",
-     "rows": ("privacy_review",)},
+     "rows": ("privacy_review", "privacy_review_db")},
     {"key": "access_matrix", "title": "Written access-control matrix matches the live system",
      "citation": "§164.312(a)(1), §164.514(d)",
      "rows": ("odoo_access_matrix",)},

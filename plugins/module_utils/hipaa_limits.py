@@ -68,7 +68,15 @@ LIMITS = {
         # ACME renewal (role nginx, nginx_tls_source: acme): Debian's certbot.service
         # with the role's drop-in; it talks to the ACME server and writes /etc/letsencrypt.
         "certbot.service": 2.5,
+        # The audit-log review (role privacy_review): its own unprivileged user,
+        # read-only on the database (the database half) or on the log store.
+        "odoo-hipaa-privacy-review-db.service": 3.0,
+        "odoo-hipaa-privacy-review.service": 3.0,
     },
+    # §164.308(a)(1)(ii)(D): a review is due for each whole period (weekly or
+    # monthly, role privacy_review); the evidence report allows this many days
+    # after the period's end before the missing review turns the row red.
+    "privacy_review_grace_days": 3,
     # §164.316(b)(2)(i) six years; §164.308(a)(7)(ii)(A): backup retention
     # below these needs a written waiver (roles backup and backup_server).
     "backup_retention_min_years": 6,

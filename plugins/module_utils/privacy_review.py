@@ -294,26 +294,29 @@ def lines_digest(lines) -> str:
     return hashlib.sha256("".join(line + "\n" for line in lines).encode()).hexdigest()
 
 
-def database_half(period: str, findings, cap: int, auditlog_rows: int) -> list[str]:
+def database_half(period: str, findings, cap: int, auditlog_rows: int, run: str = "") -> list[str]:
     """The lines the database half logs: each finding (at most `cap` per kind;
-    the counts are whole), then the closing db_done line with their digest."""
+    the counts are whole), then the closing db_done line with their digest.
+    `run` names this run (a review re-run for the same period is a new run:
+    the aggregator reads the last complete one, never a mix)."""
     counts = defaultdict(int)
     lines = []
     for f in findings:
         counts[f["kind"]] += 1
         if counts[f["kind"]] <= cap:
-            lines.append(canonical(dict(f, period=period)))
-    done = {"kind": "db_done", "period": period, "counts": dict(sorted(counts.items())),
+            lines.append(canonical(dict(f, period=period, run=run)))
+    done = {"kind": "db_done", "period": period, "run": run, "counts": dict(sorted(counts.items())),
             "auditlog_rows": auditlog_rows, "sha256": lines_digest(lines)}
     return lines + [canonical(done)]
 
 
 def read_database_half(lines, period: str) -> tuple[list[dict], dict | None, str]:
     """From the lines the aggregator received (JSON messages of TAG), those of
-    `period`: (findings, the db_done record or None, state), state being
-    'complete', 'missing' (no db_done) or 'mismatch' (the lines do not hash to
-    the digest db_done carries: one was lost, added or changed)."""
-    kept, done = [], None
+    `period` and of its last run: (findings, the db_done record or None,
+    state), state being 'complete', 'missing' (no db_done) or 'mismatch' (the
+    run's lines do not hash to the digest its db_done carries: one was lost,
+    added or changed)."""
+    runs, done, order = defaultdict(list), {}, []
     for line in lines:
         try:
             obj = json.loads(line)
@@ -321,14 +324,20 @@ def read_database_half(lines, period: str) -> tuple[list[dict], dict | None, str
             continue
         if not isinstance(obj, dict) or obj.get("period") != period:
             continue
+        run = str(obj.get("run", ""))
+        if run not in order:
+            order.append(run)
         if obj.get("kind") == "db_done":
-            done = obj
+            done[run] = obj
         else:
-            kept.append(line)
-    if done is None:
-        return [json.loads(x) for x in kept], None, "missing"
-    state = "complete" if lines_digest(kept) == done.get("sha256") else "mismatch"
-    return [json.loads(x) for x in kept], done, state
+            runs[run].append(line)
+    if not done:
+        last = order[-1] if order else ""
+        return [json.loads(x) for x in runs[last]], None, "missing"
+    run = [r for r in order if r in done][-1]
+    kept = runs[run]
+    state = "complete" if lines_digest(kept) == done[run].get("sha256") else "mismatch"
+    return [json.loads(x) for x in kept], done[run], state
 
 
 # --- the aggregator's store ------------------------------------------------------
@@ -385,6 +394,112 @@ def review_message(line: str):
     rest = parts[4]
     match = re.match(re.escape(TAG) + r"(\[\d+\])?: ?(.*)$", rest)
     return match.group(2) if match else None
+
+
+# --- the configuration -------------------------------------------------------------
+# roles/privacy_review writes it as JSON (/etc/odoo-hipaa-privacy-review/review.json);
+# the role's validation (filter onprem.odoo_hipaa.privacy_review_problems) and
+# both halves on the hosts read it through config_problems, so what the role
+# accepts and what the tool runs with cannot disagree.
+
+COLUMN = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+XMLID = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_.]+")
+
+
+def _positive(cfg: dict, key: str, problems: list) -> None:
+    value = cfg.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        problems.append(f"{key} is {value!r}; it must be a whole number of at least 1")
+
+
+def config_problems(cfg: dict) -> list[str]:
+    """What is wrong with a review configuration, in words ([] when nothing)."""
+    problems = []
+    if cfg.get("period") not in PERIODS:
+        problems.append(f"period is {cfg.get('period')!r}; it must be one of {', '.join(PERIODS)}"
+                        " (§164.308(a)(1)(ii)(D): a review at least monthly)")
+    try:
+        zone(str(cfg.get("timezone")))
+    except ValueError as exc:
+        problems.append(f"timezone: {exc}")
+    hours = cfg.get("business_hours")
+    if not isinstance(hours, dict):
+        problems.append("business_hours must be a mapping of days, start and end")
+    else:
+        try:
+            BusinessHours(hours.get("days") or [], hours.get("start", ""), hours.get("end", ""), "UTC")
+        except ValueError as exc:
+            problems.append(f"business_hours: {exc}")
+    for key in ("bulk_reads_per_day", "export_records", "failed_logins_per_login",
+                "failed_logins_per_ip", "max_findings_per_kind"):
+        _positive(cfg, key, problems)
+    for col in cfg.get("flagged_partner_columns") or []:
+        if not isinstance(col, str) or not COLUMN.fullmatch(col):
+            problems.append(f"flagged_partner_columns: {col!r} is not a column name (lower case, digits, _)")
+    for group in cfg.get("clinical_groups") or []:
+        if not isinstance(group, str) or not XMLID.fullmatch(group):
+            problems.append(f"clinical_groups: {group!r} is not an XML id (module.name)")
+    for tag in cfg.get("flagged_tags") or []:
+        if not isinstance(tag, str) or not tag.strip():
+            problems.append(f"flagged_tags: {tag!r} is not a tag name")
+    return problems
+
+
+def business_hours(cfg: dict) -> BusinessHours:
+    hours = cfg["business_hours"]
+    return BusinessHours(hours["days"], hours["start"], hours["end"], cfg["timezone"])
+
+
+# --- the two halves, given what they read --------------------------------------------
+
+def review_database(cfg: dict, auditlog_rows, login_rows, flagged_ids, own_partner, clinical_logins) -> list[dict]:
+    """The database half's findings for one period: auditlog_rows and login_rows
+    as events_from_auditlog and events_from_logins take them (already limited to
+    the period), the flagged partner ids, login -> own partner id, and the
+    logins of the clinical groups."""
+    tz = zone(cfg["timezone"])
+    events = events_from_auditlog(auditlog_rows) + events_from_logins(login_rows)
+    found = (bulk_reads(events, cfg["bulk_reads_per_day"], tz)
+             + exports(events, cfg["export_records"], tz)
+             + after_hours(events, business_hours(cfg), clinical_logins)
+             + flagged_reads(events, flagged_ids, own_partner, tz))
+    for f in found:
+        # a line must fit the aggregator's message size: long id lists are cut
+        if len(f.get("records", ())) > 50:
+            f["records"] = f["records"][:50] + ["..."]
+            f["detail"] = f"read {f['count']} flagged res.partner records, the first {f['records'][:3]} ..."
+    return found
+
+
+def review_store(cfg: dict, store: str, period: str, start: dt.datetime, end: dt.datetime,
+                 now: dt.datetime) -> dict:
+    """The aggregator half: the database half's last run for `period` (its
+    lines are logged after the period, so the store is read up to `now`) and
+    the failed logins of the period, from every host's files."""
+    messages, attempts = [], []
+    for line in store_lines(store, start, now):
+        message = review_message(line)
+        if message is not None:
+            messages.append(message)
+            continue
+        attempt = parse_failed_login(line)
+        if attempt and in_period(attempt[0], start, end):
+            attempts.append(attempt)
+    db_findings, done, state = read_database_half(messages, period)
+    failed = failed_logins(attempts, cfg["failed_logins_per_login"], cfg["failed_logins_per_ip"],
+                           zone(cfg["timezone"]))
+    review = assemble(period, start, end, db_findings + failed, state, cfg["max_findings_per_kind"], now,
+                      db_counts=(done or {}).get("counts"))
+    review["failed_login_lines"] = len(attempts)
+    review["database_run"] = (done or {}).get("run", "")
+    review["auditlog_rows"] = (done or {}).get("auditlog_rows")
+    return review
+
+
+def review_due(period: str, tz: str, now: dt.datetime, grace_days: int) -> str:
+    """The label of the latest period whose review must exist at `now`: the
+    last whole period before now - grace_days."""
+    return previous_period(now - dt.timedelta(days=grace_days), period, tz)[0]
 
 
 # --- the review ------------------------------------------------------------------

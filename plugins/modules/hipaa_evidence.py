@@ -50,6 +50,11 @@ options:
         within the collection's limit (8 days) and its timer is active.
       - C(fail2ban) (AU-3) - the fail2ban jails for SSH and Odoo logins are active.
       - C(odoo_login_cooldown) (AU-3) - Odoo's login cooldown is within the limits.
+      - C(privacy_review) (AU-3) - on the log aggregator, the audit-log review (role privacy_review) of the last period
+        due (ended, plus the grace days) is complete and its timer active and enabled; none is owed for a period that
+        ended before the review was installed.
+      - C(privacy_review_db) (AU-3) - on the database host, the review's database half ran for that period and its
+        timer is active and enabled.
       - C(aide) (IN-1) - an AIDE baseline exists, C(aide --check) is clean and the daily check timer is active.
       - C(restic_check) (IN-1) - the backup repository passed C(restic check) within 8 days.
       - C(log_forwarding) (IN-1) - logs are shipped over TLS, the aggregator's name checked, with a disk-assisted queue.
@@ -366,6 +371,7 @@ from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_nginx i
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_luks import CHECKS as LUKS_CHECKS
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_log_shipping import CHECKS as LOG_SHIPPING_CHECKS
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_backup import CHECKS as BACKUP_CHECKS
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_privacy import CHECKS as PRIVACY_CHECKS
 
 try:
     from ansible.module_utils.basic import AnsibleModule
@@ -382,6 +388,7 @@ CHECKS = merge_checks((
     ("luks", LUKS_CHECKS),
     ("log_shipping", LOG_SHIPPING_CHECKS),
     ("backup", BACKUP_CHECKS),
+    ("privacy", PRIVACY_CHECKS),
 ))
 
 

@@ -305,3 +305,98 @@ def test_the_database_halfs_lines_are_read_back_from_the_store(tmp_path):
     messages = [m for m in map(pr.review_message, pr.store_lines(str(tmp_path), start, end)) if m]
     got, done, state = pr.read_database_half(messages, "2026-11")
     assert (len(got), state, done["auditlog_rows"]) == (2, "complete", 5)
+
+
+# --- re-runs, the configuration, the two halves ----------------------------------------------
+
+def test_a_rerun_is_read_alone_and_a_mix_of_runs_is_not_complete():
+    first = pr.database_half("2026-11", findings(3), cap=200, auditlog_rows=1, run="a")
+    second = pr.database_half("2026-11", findings(1), cap=200, auditlog_rows=2, run="b")
+    got, done, state = pr.read_database_half(first + second, "2026-11")
+    assert (len(got), done["run"], done["auditlog_rows"], state) == (1, "b", 2, "complete")
+    # a line of run a forged after run b's close does not join run b
+    forged = pr.canonical(dict(findings(1)[0], login="mallory", period="2026-11", run="b"))
+    assert pr.read_database_half(first + second + [forged], "2026-11")[2] == "mismatch"
+    # a run with no close yet, after a complete one: the complete one is read
+    third = pr.database_half("2026-11", findings(2), cap=200, auditlog_rows=3, run="c")[:-1]
+    assert pr.read_database_half(first + third, "2026-11")[1]["run"] == "a"
+
+
+def good_config(**changes):
+    cfg = {"period": "monthly", "timezone": "America/New_York",
+           "business_hours": {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "19:00"},
+           "bulk_reads_per_day": 200, "export_records": 50, "failed_logins_per_login": 5,
+           "failed_logins_per_ip": 10, "max_findings_per_kind": 200, "flagged_tags": ["VIP"],
+           "flagged_partner_columns": ["x_hipaa_flag"], "clinical_groups": ["odoo_hipaa_roles.group_nurse"]}
+    cfg.update(changes)
+    return cfg
+
+
+def test_a_good_configuration_has_no_problem():
+    assert pr.config_problems(good_config()) == []
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"period": "quarterly"}, "period is 'quarterly'"),
+    ({"timezone": "Mars/Olympus"}, "unknown time zone"),
+    ({"business_hours": {"days": ["mon"], "start": "19:00", "end": "07:00"}}, "not before their end"),
+    ({"business_hours": {"days": ["monday"], "start": "07:00", "end": "19:00"}}, "business days"),
+    ({"bulk_reads_per_day": 0}, "bulk_reads_per_day is 0"),
+    ({"failed_logins_per_ip": True}, "failed_logins_per_ip is True"),
+    ({"flagged_partner_columns": ["x; DROP TABLE res_partner"]}, "is not a column name"),
+    ({"clinical_groups": ["nurse"]}, "is not an XML id"),
+])
+def test_a_bad_configuration_is_named(change, words):
+    problems = pr.config_problems(good_config(**change))
+    assert len(problems) == 1 and words in problems[0], problems
+
+
+def test_the_database_half_finds_each_kind_and_nothing_for_normal_work():
+    cfg = good_config(timezone="UTC", bulk_reads_per_day=3, export_records=2)
+    day = dt.datetime(2026, 11, 10, 10, 0)     # a Tuesday, in hours (naive UTC, as Odoo stores it)
+    night = dt.datetime(2026, 11, 10, 23, 0)
+    rows = ([(day, "bulk", "read", "res.partner", i, None) for i in range(1, 4)]
+            + [(day, "exporter", "export_data", "res.partner", None, "[1, 2]")]
+            + [(day, "snoop", "read", "res.partner", 99, None)]
+            + [(day, "normal", "read", "res.partner", 1, None), (day, "staff", "read", "res.partner", 99, None)]
+            + [(night, "nurse", "read", "res.partner", 2, None)])
+    found = pr.review_database(cfg, rows, [(night, "admin")], flagged_ids=[99], own_partner={"staff": 99},
+                               clinical_logins=["nurse"])
+    kinds = sorted((f["kind"], f["login"]) for f in found)
+    assert kinds == [("after_hours", "admin"), ("bulk_read", "bulk"), ("export", "exporter"),
+                     ("flagged_read", "snoop")]
+
+
+def test_the_aggregator_half_reads_the_database_half_logged_after_the_period(tmp_path):
+    cfg = good_config(timezone="UTC")
+    label, start, end = pr.period_from_label("2026-11", "UTC")
+    db = tmp_path / "db-01"
+    db.mkdir()
+    lines = pr.database_half(label, findings(2), cap=200, auditlog_rows=7, run="r1")
+    (db / "messages.log").write_text("".join(
+        stored("2026-12-01T01:30:0%d+00:00" % i, line, tag="odoo-hipaa-review[77]:", host="db-01") + "\n"
+        for i, line in enumerate(lines)))
+    app = tmp_path / "app-01"
+    app.mkdir()
+    (app / "messages.log").write_text("".join(
+        stored("2026-11-20T03:00:%02d+00:00" % i,
+               "2026-11-20 03:00:00,1 9 INFO odoo odoo.addons.base.models.res_users: "
+               "Login failed for db:odoo login:mallory from 203.0.113.9") + "\n" for i in range(5))
+        + stored("2026-12-01T00:00:01+00:00", "Login failed for db:odoo login:mallory from 203.0.113.9") + "\n")
+    now = dt.datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
+    review = pr.review_store(cfg, str(tmp_path), label, start, end, now)
+    assert review["result"] == "complete" and review["database_run"] == "r1" and review["auditlog_rows"] == 7
+    assert review["failed_login_lines"] == 5      # the December line is not November's
+    assert review["counts"]["failed_logins"] == 1 and review["counts"]["bulk_read"] == 2
+    (db / "messages.log").write_text(stored("2026-12-01T01:30:00+00:00", lines[0], tag="odoo-hipaa-review:",
+                                            host="db-01") + "\n")
+    assert pr.review_store(cfg, str(tmp_path), label, start, end, now)["result"] == "incomplete"
+
+
+@pytest.mark.parametrize("now, period, due", [
+    ("2026-12-03T12:00:00", "monthly", "2026-10"),   # within the grace days, November's may still be coming
+    ("2026-12-04T12:00:00", "monthly", "2026-11"),
+    ("2026-12-10T12:00:00", "weekly", "2026-W49"),   # Thursday: minus 3 days is Monday of W50
+])
+def test_the_review_due_leaves_the_grace_days(now, period, due):
+    assert pr.review_due(period, "UTC", at(now), grace_days=3) == due

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.odoo_hipaa contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The privacy officer's layer's evidence (role privacy_review): the scheduled
+audit-log review ran for the last period that is due, and its timers run.
+
+- privacy_review (log aggregator): the aggregator half's last review is
+  complete (the database half's lines arrived whole) and covers the period due
+  now; its timer is active and enabled.
+- privacy_review_db (database host): the database half ran for that period; its
+  timer is active and enabled.
+
+A period is due once it has ended and the collection's grace days
+(privacy_review_grace_days) have passed; none is owed for a period that ended
+before the review was installed (<state>/installed). The period and the site's
+clock are read from the host's own review configuration, the file the tool
+runs with. Each check returns (passed, observed, expected)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import Fail, _json_file, _text, _unit_active
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import privacy_review as pr
+
+CONFIG = "/etc/odoo-hipaa-privacy-review/review.json"
+STATE = "/var/lib/odoo-hipaa-privacy"
+
+
+def _due(ctx):
+    """(config, the label of the period due now, installed time or None)."""
+    try:
+        cfg = json.loads(_text(ctx, CONFIG, " (role privacy_review is not applied here)"))
+    except ValueError:
+        raise Fail("%s is not JSON" % CONFIG)
+    problems = pr.config_problems(cfg)
+    if problems:
+        raise Fail("the review's configuration is refused: %s" % "; ".join(problems))
+    due = pr.review_due(cfg["period"], cfg["timezone"], ctx.now, LIMITS["privacy_review_grace_days"])
+    installed = ctx.read(STATE + "/installed")
+    try:
+        installed = dt.datetime.fromisoformat(installed.strip()) if installed else None
+    except ValueError:
+        installed = None
+    return cfg, due, installed
+
+
+def _judge(ctx, unit, result_file, done_ok):
+    cfg, due, installed = _due(ctx)
+    timer_ok, timer = _unit_active(ctx, unit + ".timer")
+    _label, _start, due_end = pr.period_from_label(due, cfg["timezone"])
+    owed = installed is None or installed < due_end
+    observed = {"period": cfg["period"], "timezone": cfg["timezone"], "due": due, "timer": timer}
+    last = None
+    if ctx.read(result_file) is not None:
+        last = _json_file(ctx, result_file)
+        observed["last"] = {k: last.get(k) for k in ("period", "generated_at", "result", "database_half", "total", "counts")
+                            if k in last}
+    if last is not None and str(last.get("period", "")) >= due and done_ok(last):
+        review_ok = True
+    elif not owed and (last is None or done_ok(last)):
+        review_ok = True
+        observed["note"] = "no review owed yet: installed %s, after the due period %s ended" % (
+            installed.isoformat(), due)
+    else:
+        review_ok = False
+        observed["problem"] = ("no review has run" if last is None else
+                               "the last review (%s, %s) is not a complete one of %s or later"
+                               % (last.get("period"), last.get("result"), due))
+    return timer_ok and review_ok, observed
+
+
+def check_privacy_review(ctx):
+    ok, observed = _judge(ctx, "odoo-hipaa-privacy-review", STATE + "/last.json",
+                          lambda last: last.get("result") == "complete")
+    return ok, observed, (
+        "a complete review (the database half's lines whole) of the last period due (%d grace days), "
+        "its timer active and enabled" % LIMITS["privacy_review_grace_days"])
+
+
+def check_privacy_review_db(ctx):
+    ok, observed = _judge(ctx, "odoo-hipaa-privacy-review-db", STATE + "/db-last.json",
+                          lambda last: last.get("result") == "done")
+    return ok, observed, (
+        "the database half ran for the last period due (%d grace days), its timer active and enabled"
+        % LIMITS["privacy_review_grace_days"])
+
+
+CHECKS = {
+    "privacy_review": ("AU-3", "Audit-log review done for the last period, complete", check_privacy_review),
+    "privacy_review_db": ("AU-3", "Audit-log review's database half ran for the last period", check_privacy_review_db),
+}

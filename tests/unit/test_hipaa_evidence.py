@@ -608,3 +608,53 @@ def test_pitr_drill_passes_recent_and_proven_and_fails_otherwise():
     assert one(_drill(hours_ago=24 * 8 + 1), "pitr_drill")["status"] == "fail"
     assert one(_drill(result="failed"), "pitr_drill")["status"] == "fail"
     assert one(_drill(before=False), "pitr_drill")["status"] == "fail"
+
+
+# --- the audit-log review (evidence_privacy.py) -----------------------------------------------
+
+REVIEW_CONF = json.dumps({"period": "monthly", "timezone": "America/New_York",
+                          "business_hours": {"days": ["mon", "fri"], "start": "07:00", "end": "19:00"},
+                          "bulk_reads_per_day": 200, "export_records": 50, "failed_logins_per_login": 5,
+                          "failed_logins_per_ip": 10, "max_findings_per_kind": 200})
+
+
+def _review_ctx(last=None, installed="2026-06-01T00:00:00+00:00", timer=("active", "enabled"),
+                name="last.json", unit="odoo-hipaa-privacy-review"):
+    files = {"/etc/odoo-hipaa-privacy-review/review.json": REVIEW_CONF}
+    if installed:
+        files["/var/lib/odoo-hipaa-privacy/installed"] = installed + "\n"
+    if last is not None:
+        files["/var/lib/odoo-hipaa-privacy/" + name] = json.dumps(last)
+    return make_ctx({f"systemctl is-active {unit}.timer": timer[0] + "\n",
+                     f"systemctl is-enabled {unit}.timer": timer[1] + "\n"}, files=files)
+
+
+@pytest.mark.parametrize("last, installed, timer, status", [
+    # NOW is 2026-11-22: October's review is due (November has not ended)
+    ({"period": "2026-10", "result": "complete", "total": 3}, "2026-06-01T00:00:00+00:00", ("active", "enabled"), "pass"),
+    ({"period": "2026-11", "result": "complete", "total": 0}, "2026-06-01T00:00:00+00:00", ("active", "enabled"), "pass"),
+    ({"period": "2026-10", "result": "incomplete", "total": 3}, "2026-06-01T00:00:00+00:00", ("active", "enabled"), "fail"),
+    ({"period": "2026-09", "result": "complete", "total": 3}, "2026-06-01T00:00:00+00:00", ("active", "enabled"), "fail"),
+    (None, "2026-10-15T00:00:00+00:00", ("active", "enabled"), "fail"),      # owed for October, never ran
+    (None, "2026-11-10T00:00:00+00:00", ("active", "enabled"), "pass"),      # installed after October ended
+    (None, "2026-11-10T00:00:00+00:00", ("inactive", "enabled"), "fail"),
+    ({"period": "2026-10", "result": "complete", "total": 3}, "2026-06-01T00:00:00+00:00", ("active", "disabled"), "fail"),
+    (None, None, ("active", "enabled"), "fail"),                              # no install mark: owed
+])
+def test_privacy_review_wants_a_complete_review_of_the_period_due(last, installed, timer, status):
+    row = one(_review_ctx(last, installed, timer), "privacy_review")
+    assert row["status"] == status, row
+    assert row["observed"]["due"] == "2026-10"
+
+
+def test_privacy_review_db_wants_the_database_half_of_the_period_due():
+    done = {"period": "2026-10", "result": "done", "counts": {}}
+    assert one(_review_ctx(done, name="db-last.json", unit="odoo-hipaa-privacy-review-db"),
+               "privacy_review_db")["status"] == "pass"
+    assert one(_review_ctx(dict(done, period="2026-09"), name="db-last.json", unit="odoo-hipaa-privacy-review-db"),
+               "privacy_review_db")["status"] == "fail"
+
+
+def test_privacy_review_without_the_role_is_no_proof():
+    row = one(make_ctx(), "privacy_review")
+    assert row["status"] == "fail" and "role privacy_review is not applied here" in json.dumps(row)

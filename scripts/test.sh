@@ -48,7 +48,7 @@ collection_build() {
   cmp -s requirements.txt "$out/ee/_build/requirements.txt" ||
     { echo "ansible-builder create did not produce a context that installs requirements.txt and bindep.txt"; return 1; }
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server evidence odoo baseline log_shipping luks; do
+  for role in postgresql nginx backup backup_server evidence odoo baseline log_shipping luks privacy_review; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&

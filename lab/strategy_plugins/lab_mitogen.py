@@ -38,16 +38,3 @@ class StrategyModule(_MitogenLinear):
         if iterator._play.connection in ("local", "ansible.builtin.local"):
             return _StockLinear.run(self, iterator, play_context)
         return super().run(iterator, play_context)
-
-    def _execute_meta(self, task, play_context, iterator, target_host):
-        # `meta: reset_connection` (role baseline, after a new firewall ruleset)
-        # is a no-op here. Mitogen resets in the top-level process, whose broker
-        # it then shuts down while workers are being forked: seen in the site
-        # scenario, every host's next task failed with "enqueue a message with a
-        # Broker that has already exitted". The lab's connections (podman exec)
-        # never cross the hosts' firewall, so a reset proves nothing here; the
-        # demo runs stock Ansible, where the reset is real.
-        if task.args.get("_raw_params") == "reset_connection":
-            task = task.copy()
-            task.args = dict(task.args, _raw_params="noop")
-        return super()._execute_meta(task, play_context, iterator, target_host)

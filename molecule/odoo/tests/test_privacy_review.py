@@ -45,6 +45,13 @@ for i in range(__N__):
 vip_patient = Partner.search([("ref", "=", "odoo-hipaa-review-vip")], limit=1) or Partner.create(
     {"name": "VIP Patient (lab)", "ref": "odoo-hipaa-review-vip"})
 vip_patient.write({"category_id": [(4, vip.id)], "active": True})
+# Odoo 17+ lets only base.group_allow_export export; the test's nurse exports.
+Users = env["res.users"].sudo()
+groups_field = "group_ids" if "group_ids" in Users._fields else "groups_id"
+nurse = Users.search([("login", "=", "nurse-totp")], limit=1)
+allow = env.ref("base.group_allow_export", raise_if_not_found=False)
+if allow and allow not in nurse[groups_field]:
+    nurse.write({groups_field: [(4, allow.id)]})
 env.cr.commit()
 print("ODOO_HIPAA_TEST " + json.dumps({"ids": [have["odoo-hipaa-review-%03d" % i] for i in range(__N__)],
                                        "vip": vip_patient.id}))
@@ -161,11 +168,11 @@ WATCHED_COMMANDS = [
 ]
 REFUSED = {
     "a quarterly review": ({"privacy_review_period": "quarterly"}, "value of privacy_review_period must be one of: monthly, weekly"),
-    "an unknown time zone": ({"privacy_review_timezone": "Europe/Atlantis"}, "timezone: unknown time zone 'Europe/Atlantis'"),
-    "business hours that end before they start": ({"privacy_review_business_hours": {"days": ["mon"], "start": "19:00", "end": "07:00"}}, "business hours start 19:00 is not before their end 07:00"),
-    "a bulk-read threshold of 0": ({"privacy_review_bulk_reads_per_day": 0}, "bulk_reads_per_day is 0; it must be a whole number of at least 1"),
+    "an unknown time zone": ({"privacy_review_timezone": "Europe/Atlantis"}, "privacy_review_timezone: unknown time zone 'Europe/Atlantis'"),
+    "business hours that end before they start": ({"privacy_review_business_hours": {"days": ["mon"], "start": "19:00", "end": "07:00"}}, "privacy_review_business_hours: business hours start 19:00 is not before their end 07:00"),
+    "a bulk-read threshold of 0": ({"privacy_review_bulk_reads_per_day": 0}, "privacy_review_bulk_reads_per_day is 0; it must be a whole number of at least 1"),
     "a flagged column res_partner lacks": ({"privacy_review_flagged_partner_columns": ["x_not_a_column"]}, "privacy_review_flagged_partner_columns names x_not_a_column, which res_partner in odoo does not have"),
-    "a flagged column that smuggles SQL": ({"privacy_review_flagged_partner_columns": ["id; DROP TABLE res_partner"]}, "is not a column name"),
+    "a flagged column that smuggles SQL": ({"privacy_review_flagged_partner_columns": ["id; DROP TABLE res_partner"]}, "privacy_review_flagged_partner_columns: 'id; DROP TABLE res_partner' is not a column name"),
     "a database without auditlog": ({"privacy_review_database": "postgres"}, "the database postgres on odoo-d13 has no Odoo auditlog"),
     "the readers group adm": ({"privacy_review_readers_group": "adm"}, "privacy_review_readers_group is \"adm\""),
 }

@@ -391,9 +391,10 @@ def review_message(line: str):
     parts = line.split(" ", 4)
     if len(parts) < 5:
         return None
-    rest = parts[4]
-    match = re.match(re.escape(TAG) + r"(\[\d+\])?: ?(.*)$", rest)
-    return match.group(2) if match else None
+    # the tag as rsyslog stores it: "odoo-hipaa-review[968] " from a client's
+    # journal over RELP (RFC 5424: no colon), "odoo-hipaa-review: " locally
+    match = re.match(re.escape(TAG) + r"(?:\[\d+\])?(?::\s?|\s)(.*)$", parts[4])
+    return match.group(1) if match else None
 
 
 # --- the configuration -------------------------------------------------------------

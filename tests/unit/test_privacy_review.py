@@ -400,3 +400,16 @@ def test_the_aggregator_half_reads_the_database_half_logged_after_the_period(tmp
 ])
 def test_the_review_due_leaves_the_grace_days(now, period, due):
     assert pr.review_due(period, "UTC", at(now), grace_days=3) == due
+
+
+@pytest.mark.parametrize("tag", ["odoo-hipaa-review[968]", "odoo-hipaa-review:", "odoo-hipaa-review[77]:"])
+def test_the_tag_as_rsyslog_stores_it(tag):
+    """Over RELP from a client's journal (RFC 5424) the tag has no colon; locally it has one."""
+    line = "2026-12-03T20:28:26.832837+00:00 app-01 10.89.1.4 user.notice %s {\"kind\":\"x\"}" % tag
+    assert pr.review_message(line) == '{"kind":"x"}'
+
+
+@pytest.mark.parametrize("tag", ["odoo-hipaa-reviewer[1]", "odoo-hipaa-review-other:", "odoo[812]:"])
+def test_other_tags_are_not_the_review(tag):
+    line = "2026-12-03T20:28:26+00:00 app-01 10.89.1.4 user.notice %s {\"kind\":\"x\"}" % tag
+    assert pr.review_message(line) is None

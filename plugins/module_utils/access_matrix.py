@@ -1,0 +1,209 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.odoo_hipaa contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The written access-control matrix (issue 19 part 1; docs/design/19-privacy-officer.md §4.1).
+
+§164.312(a)(1) access control and §164.514(d) minimum necessary: a site
+declares its healthcare roles (Front Desk, Nurse, Physician, Billing, Privacy
+Officer, IT Admin by default) with what each may do to each PHI-bearing model
+(letters r w c d), and which roles no user may hold together. This module is
+the judgement, pure Python with no Ansible and no database, like golive.py:
+
+- role_problems: what is wrong with a declaration (refused before any change);
+- effective: the CRUD a role's group really grants, from Odoo's access rows
+  (ir.model.access) over the group's implied closure, plus the rows with no
+  group (they apply to everyone);
+- compare: the live matrix against the declaration, and each user's groups
+  against their roles: a group beyond the roles (added by hand), two roles
+  that conflict, the built-in administrator active;
+- render_html: the matrix as the page an auditor reads, differences marked.
+
+The Odoo side (the roles as groups, their access rows, the read of the live
+tables) is not built yet; tests/unit/test_access_matrix.py tests this module.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+
+LETTERS = "rwcd"
+PERM = {"r": "perm_read", "w": "perm_write", "c": "perm_create", "d": "perm_unlink"}
+KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+XMLID = re.compile(r"[A-Za-z0-9_]+\.[A-Za-z0-9_.]+")
+MODEL = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
+# The roles the seed names: who may read PHI and who may delete it.
+PRIVACY_OFFICER = "privacy_officer"
+ADMIN_GROUP = "base.group_system"
+
+
+def letters(text) -> str:
+    """'rwcd' letters in a fixed order; ValueError for anything else."""
+    text = "" if text is None else str(text)
+    bad = sorted(set(text) - set(LETTERS))
+    if bad or len(set(text)) != len(text):
+        raise ValueError(f"{text!r}: each of r w c d at most once")
+    return "".join(x for x in LETTERS if x in text)
+
+
+def role_problems(roles, phi_models, conflicts=()) -> list[str]:
+    """What is wrong with the declared roles, in words ([] when nothing).
+
+    roles: [{key, name, groups: [xml ids], phi: {model: letters}, phi_reason,
+    clinical, privileged}]; phi_models: the PHI-bearing models (the odoo
+    role's odoo_auditlog_models); conflicts: [[key, key], ...]."""
+    problems = []
+    phi = set(phi_models)
+    keys = []
+    for i, role in enumerate(roles or []):
+        where = f"odoo_access_roles[{i}]"
+        if not isinstance(role, dict):
+            problems.append(f"{where} is not a mapping")
+            continue
+        key = role.get("key")
+        if not isinstance(key, str) or not KEY.fullmatch(key):
+            problems.append(f"{where}: key {key!r} is not a short lower-case name (a-z, 0-9, _)")
+            continue
+        where = f"odoo_access_roles[{i}] ({key})"
+        if key in keys:
+            problems.append(f"{where}: the key {key} is declared twice")
+        keys.append(key)
+        if not str(role.get("name") or "").strip():
+            problems.append(f"{where} has no name")
+        groups = role.get("groups") or []
+        for group in groups:
+            if not isinstance(group, str) or not XMLID.fullmatch(group):
+                problems.append(f"{where}: group {group!r} is not an XML id (module.name)")
+        reason = str(role.get("phi_reason") or "").strip()
+        for model, granted in (role.get("phi") or {}).items():
+            if model != "*" and model not in phi:
+                problems.append(f"{where}: {model} is not one of the PHI models ({', '.join(sorted(phi))}); "
+                                "add it to odoo_auditlog_models, so its reads are audited, or leave it out")
+            try:
+                granted = letters(granted)
+            except ValueError as exc:
+                problems.append(f"{where}: phi {model}: {exc}")
+                continue
+            if "r" in granted and ADMIN_GROUP in groups and not reason:
+                problems.append(f"{where}: holds {ADMIN_GROUP} (administration) and reads ePHI ({model}); "
+                                "an administrator reads no ePHI without a written phi_reason")
+            if "d" in granted and key != PRIVACY_OFFICER and not reason:
+                problems.append(f"{where}: deletes {model} records; only the privacy officer deletes PHI "
+                                "without a written phi_reason")
+    for pair in conflicts or []:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or pair[0] == pair[1]:
+            problems.append(f"odoo_access_role_conflicts: {pair!r} is not a pair of two role keys")
+            continue
+        unknown = [k for k in pair if k not in keys]
+        if unknown:
+            problems.append(f"odoo_access_role_conflicts: {list(pair)} names unknown role(s) {', '.join(unknown)}")
+    return problems
+
+
+def declared(roles, phi_models) -> dict:
+    """role key -> model -> letters, for every PHI model ('*' expands)."""
+    out = {}
+    for role in roles:
+        grants = dict.fromkeys(phi_models, "")
+        star = (role.get("phi") or {}).get("*")
+        if star is not None:
+            grants = dict.fromkeys(phi_models, letters(star))
+        for model, granted in (role.get("phi") or {}).items():
+            if model != "*":
+                grants[model] = letters(granted)
+        out[role["key"]] = grants
+    return out
+
+
+def closure(group, implied) -> set:
+    """The group and every group it implies, transitively (implied: group -> [groups])."""
+    seen, todo = set(), [group]
+    while todo:
+        g = todo.pop()
+        if g in seen:
+            continue
+        seen.add(g)
+        todo.extend(implied.get(g, ()))
+    return seen
+
+
+def effective(groups, acl_rows, phi_models) -> dict:
+    """model -> letters the groups grant: access rows of those groups, and the
+    rows with no group (group None: everyone). acl_rows: dicts with model,
+    group, perm_read, perm_write, perm_create, perm_unlink (active rows only)."""
+    got = defaultdict(set)
+    for row in acl_rows:
+        if row["model"] in phi_models and (row.get("group") is None or row["group"] in groups):
+            got[row["model"]].update(x for x, perm in PERM.items() if row.get(perm))
+    return {m: "".join(x for x in LETTERS if x in got[m]) for m in phi_models}
+
+
+def compare(roles, phi_models, conflicts, live) -> dict:
+    """The live matrix against the declaration.
+
+    live: {"role_groups": {key: group xml id or None}, "implied": {group: [groups]},
+    "acl": [rows], "users": [{login, active, groups: [xml ids]}], "builtin_admin_active": bool}.
+    Returns {"matrix": {key: {model: {"declared", "live"}}}, "differences": [words], "users": [...]}."""
+    want = declared(roles, phi_models)
+    implied = live.get("implied", {})
+    matrix, differences = {}, []
+    closures = {}
+    for role in roles:
+        key = role["key"]
+        group = live.get("role_groups", {}).get(key)
+        if group is None:
+            differences.append(f"role {key}: no group in the database (the policy step has not run)")
+            closures[key] = set()
+            matrix[key] = {m: {"declared": want[key][m], "live": None} for m in phi_models}
+            continue
+        closures[key] = closure(group, implied)
+        got = effective(closures[key], live.get("acl", []), phi_models)
+        matrix[key] = {m: {"declared": want[key][m], "live": got[m]} for m in phi_models}
+        for m in phi_models:
+            if got[m] != want[key][m]:
+                differences.append(f"role {key} on {m}: declared {want[key][m] or '-'}, live {got[m] or '-'}")
+    role_of_group = {live.get("role_groups", {}).get(r["key"]): r["key"] for r in roles}
+    base = set()
+    for xmlid in live.get("base_groups", ["base.group_user", "base.group_portal", "base.group_public"]):
+        base |= closure(xmlid, implied)
+    users = []
+    for user in live.get("users", []):
+        if not user.get("active", True):
+            continue
+        held = [role_of_group[g] for g in user.get("groups", []) if g in role_of_group]
+        allowed = set().union(*(closures[k] for k in held)) if held else set()
+        extra = sorted(set(user.get("groups", [])) - allowed - base - set(role_of_group))
+        clash = [list(pair) for pair in conflicts or [] if set(pair) <= set(held)]
+        entry = {"login": user["login"], "roles": sorted(held), "extra_groups": extra, "conflicts": clash}
+        users.append(entry)
+        if extra:
+            differences.append(f"user {user['login']}: groups beyond their roles: {', '.join(extra)}")
+        for pair in clash:
+            differences.append(f"user {user['login']}: holds conflicting roles {pair[0]} and {pair[1]}")
+    if live.get("builtin_admin_active"):
+        differences.append("the built-in administrator (base.user_admin) is active")
+    return {"matrix": matrix, "differences": differences, "users": users}
+
+
+def render_html(result: dict, phi_models) -> str:
+    """The matrix as one page; a cell whose live letters differ from the declared ones is marked."""
+    esc = html.escape
+    head = "".join(f"<th>{esc(m)}</th>" for m in phi_models)
+    rows = []
+    for key, cells in result["matrix"].items():
+        tds = []
+        for m in phi_models:
+            cell = cells[m]
+            live = "(none)" if cell["live"] is None else (cell["live"] or "-")
+            if cell["live"] == cell["declared"]:
+                tds.append(f"<td>{esc(live)}</td>")
+            else:
+                tds.append(f"<td class=\"diff\"><strong>{esc(live)}</strong> (declared {esc(cell['declared'] or '-')})</td>")
+        rows.append(f"<tr><th>{esc(key)}</th>{''.join(tds)}</tr>")
+    diffs = "".join(f"<li>{esc(d)}</li>" for d in result["differences"]) or "<li>none</li>"
+    return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Access-control matrix</title>"
+            "<style>.diff{background:#fdd}</style></head><body><h1>Access-control matrix</h1>"
+            "<p>§164.312(a)(1), §164.514(d). Letters: r read, w write, c create, d delete.</p>"
+            f"<table><tr><th>role</th>{head}</tr>{''.join(rows)}</table>"
+            f"<h2>Differences from the declaration</h2><ul>{diffs}</ul></body></html>\n")

@@ -1,0 +1,127 @@
+"""Unit tests for the written access-control matrix's judgement
+(plugins/module_utils/access_matrix.py, issue 19 part 1): refused
+declarations, a role's effective rights over its implied groups and the
+group-less rows, and every kind of difference the evidence must show."""
+
+import pytest
+
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import access_matrix as am
+
+PHI = ["res.partner", "ir.attachment", "calendar.event"]
+SEED = [
+    {"key": "front_desk", "name": "Front Desk", "groups": ["base.group_user"], "clinical": True,
+     "phi": {"res.partner": "rwc", "calendar.event": "rwc", "ir.attachment": "rc"}},
+    {"key": "nurse", "name": "Nurse", "groups": ["base.group_user"], "clinical": True,
+     "phi": {"res.partner": "rw", "calendar.event": "rw", "ir.attachment": "rc"}},
+    {"key": "billing", "name": "Billing", "groups": ["base.group_user"], "phi": {"res.partner": "r", "ir.attachment": "r"}},
+    {"key": "privacy_officer", "name": "Privacy Officer", "groups": ["base.group_user"], "privileged": True,
+     "phi": {"*": "rd"}},
+    {"key": "it_admin", "name": "IT Admin", "groups": ["base.group_user", "base.group_system"], "privileged": True,
+     "phi": {}},
+]
+CONFLICTS = [["it_admin", "privacy_officer"], ["billing", "privacy_officer"]]
+
+
+def test_the_seed_declaration_has_no_problem():
+    assert am.role_problems(SEED, PHI, CONFLICTS) == []
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"phi": {"res.partner": "r"}, "key": "it_helpdesk", "groups": ["base.group_system"]},
+     "an administrator reads no ePHI without a written phi_reason"),
+    ({"phi": {"hr.employee": "r"}}, "hr.employee is not one of the PHI models"),
+    ({"phi": {"res.partner": "rx"}}, "each of r w c d at most once"),
+    ({"phi": {"res.partner": "rd"}}, "only the privacy officer deletes PHI"),
+    ({"key": "Nurse!"}, "is not a short lower-case name"),
+    ({"groups": ["group_user"]}, "is not an XML id"),
+    ({"name": ""}, "has no name"),
+])
+def test_a_bad_role_is_refused(change, words):
+    role = dict({"key": "extra", "name": "Extra", "groups": ["base.group_user"], "phi": {}}, **change)
+    problems = am.role_problems(SEED + [role], PHI, CONFLICTS)
+    assert len(problems) == 1 and words in problems[0], problems
+
+
+def test_a_written_reason_lets_an_administrator_read():
+    role = {"key": "it_break_glass", "name": "Break glass", "groups": ["base.group_system"],
+            "phi": {"res.partner": "r"}, "phi_reason": "RISK-17: emergency access, reviewed monthly"}
+    assert am.role_problems(SEED + [role], PHI, CONFLICTS) == []
+
+
+def test_conflicts_name_known_roles_only():
+    problems = am.role_problems(SEED, PHI, CONFLICTS + [["it_admin", "surgeon"], ["nurse"]])
+    assert any("unknown role(s) surgeon" in p for p in problems) and any("not a pair" in p for p in problems)
+
+
+def test_a_duplicate_key_is_refused():
+    assert any("declared twice" in p for p in am.role_problems(SEED + [SEED[0]], PHI))
+
+
+def test_effective_rights_follow_implied_groups_and_everyones_rows():
+    implied = {"r.nurse": ["base.group_user"], "base.group_user": ["base.group_employee_x"]}
+    acl = [
+        {"model": "res.partner", "group": "base.group_user", "perm_read": True},
+        {"model": "res.partner", "group": "r.nurse", "perm_write": True},
+        {"model": "ir.attachment", "group": None, "perm_read": True, "perm_create": True},   # everyone
+        {"model": "calendar.event", "group": "base.group_employee_x", "perm_read": True},
+        {"model": "res.partner", "group": "base.group_partner_manager", "perm_unlink": True},  # not held
+        {"model": "sale.order", "group": "r.nurse", "perm_read": True},                      # not PHI
+    ]
+    groups = am.closure("r.nurse", implied)
+    assert am.effective(groups, acl, PHI) == {"res.partner": "rw", "ir.attachment": "rc", "calendar.event": "r"}
+
+
+def live_matching_seed():
+    """A database where each role's group grants exactly what is declared."""
+    groups = {r["key"]: f"odoo_hipaa_roles.role_{r['key']}" for r in SEED}
+    acl = []
+    for key, grants in am.declared(SEED, PHI).items():
+        for model, granted in grants.items():
+            if granted:
+                acl.append(dict({"model": model, "group": groups[key]},
+                                **{am.PERM[x]: True for x in granted}))
+    implied = {groups[r["key"]]: r["groups"] for r in SEED}
+    users = [{"login": "nurse.jane", "groups": [groups["nurse"], "base.group_user"]},
+             {"login": "it.bob", "groups": [groups["it_admin"], "base.group_user", "base.group_system"]}]
+    return {"role_groups": groups, "implied": implied, "acl": acl, "users": users, "builtin_admin_active": False}
+
+
+def test_the_live_matrix_equal_to_the_declaration_has_no_difference():
+    result = am.compare(SEED, PHI, CONFLICTS, live_matching_seed())
+    assert result["differences"] == []
+    assert result["matrix"]["privacy_officer"]["res.partner"] == {"declared": "rd", "live": "rd"}
+    assert [u["roles"] for u in result["users"]] == [["nurse"], ["it_admin"]]
+
+
+def test_every_kind_of_drift_is_named():
+    live = live_matching_seed()
+    # an access row someone added by hand: IT Admin may read patients
+    live["acl"].append({"model": "res.partner", "group": live["role_groups"]["it_admin"], "perm_read": True})
+    # a group added by hand to a nurse (Contact Creation), a user holding two conflicting roles
+    live["users"][0]["groups"].append("base.group_partner_manager")
+    live["users"].append({"login": "pat", "groups": [live["role_groups"]["billing"], live["role_groups"]["privacy_officer"]]})
+    live["users"].append({"login": "old", "active": False, "groups": ["base.group_system"]})   # archived: not judged
+    live["builtin_admin_active"] = True
+    diffs = am.compare(SEED, PHI, CONFLICTS, live)["differences"]
+    assert diffs == [
+        "role it_admin on res.partner: declared -, live r",
+        "user nurse.jane: groups beyond their roles: base.group_partner_manager",
+        "user pat: holds conflicting roles billing and privacy_officer",
+        "the built-in administrator (base.user_admin) is active",
+    ]
+
+
+def test_a_role_without_its_group_is_a_difference():
+    live = live_matching_seed()
+    del live["role_groups"]["billing"]
+    result = am.compare(SEED, PHI, CONFLICTS, live)
+    assert "role billing: no group in the database (the policy step has not run)" in result["differences"]
+
+
+def test_the_page_marks_the_differences_and_escapes():
+    live = live_matching_seed()
+    live["acl"].append({"model": "res.partner", "group": live["role_groups"]["it_admin"], "perm_read": True})
+    live["users"][0]["groups"].append("x.<script>")
+    page = am.render_html(am.compare(SEED, PHI, CONFLICTS, live), PHI)
+    assert 'class="diff"><strong>r</strong> (declared -)' in page
+    assert "<script>" not in page and "&lt;script&gt;" in page

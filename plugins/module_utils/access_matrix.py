@@ -139,13 +139,27 @@ def effective(groups, acl_rows, phi_models) -> dict:
     return {m: "".join(x for x in LETTERS if x in got[m]) for m in phi_models}
 
 
-def compare(roles, phi_models, conflicts, live) -> dict:
+def group_rules(groups, rules, model, letter) -> list[str]:
+    """The domains of the record rules that restrict `letter` on `model` for a
+    holder of `groups` (Odoo: a user's group rules are OR-ed, global rules
+    AND-ed; only group rules are the role's own choice). rules: dicts with model,
+    groups (xml ids; empty: global), domain, perm_read ... perm_unlink."""
+    perm = PERM[letter]
+    return sorted({r["domain"] for r in rules
+                   if r["model"] == model and r.get(perm, True) and set(r.get("groups") or ()) & set(groups)})
+
+
+def compare(roles, phi_models, conflicts, live, no_phi=None) -> dict:
     """The live matrix against the declaration.
 
     live: {"role_groups": {key: group xml id or None}, "implied": {group: [groups]},
-    "acl": [rows], "users": [{login, active, groups: [xml ids]}], "builtin_admin_active": bool}.
+    "acl": [rows], "rules": [rows], "users": [{login, active, groups: [xml ids]}],
+    "builtin_admin_active": bool}. no_phi: model -> the domain of the site's
+    rule that keeps a role without PHI rights to non-PHI records (a right only
+    that rule restricts is not a PHI right).
     Returns {"matrix": {key: {model: {"declared", "live"}}}, "differences": [words], "users": [...]}."""
     want = declared(roles, phi_models)
+    no_phi = no_phi or {}
     implied = live.get("implied", {})
     matrix, differences = {}, []
     closures = {}
@@ -155,11 +169,22 @@ def compare(roles, phi_models, conflicts, live) -> dict:
         if group is None:
             differences.append(f"role {key}: no group in the database (the policy step has not run)")
             closures[key] = set()
-            matrix[key] = {m: {"declared": want[key][m], "live": None} for m in phi_models}
+            matrix[key] = {m: {"declared": want[key][m], "live": None, "rules": {}} for m in phi_models}
             continue
         closures[key] = closure(group, implied)
         got = effective(closures[key], live.get("acl", []), phi_models)
-        matrix[key] = {m: {"declared": want[key][m], "live": got[m]} for m in phi_models}
+        matrix[key] = {}
+        for m in phi_models:
+            cell = {"declared": want[key][m], "live": got[m], "rules": {}}
+            for x in got[m]:
+                domains = group_rules(closures[key], live.get("rules", []), m, x)
+                if domains:
+                    cell["rules"][x] = domains
+                # a right the site's no-PHI rule alone restricts reaches no PHI record
+                if domains and no_phi.get(m) and all(d == no_phi[m] for d in domains):
+                    cell["live"] = cell["live"].replace(x, "")
+            matrix[key][m] = cell
+        got = {m: matrix[key][m]["live"] for m in phi_models}
         for m in phi_models:
             if got[m] != want[key][m]:
                 differences.append(f"role {key} on {m}: declared {want[key][m] or '-'}, live {got[m] or '-'}")
@@ -196,7 +221,9 @@ def render_html(result: dict, phi_models) -> str:
         for m in phi_models:
             cell = cells[m]
             live = "(none)" if cell["live"] is None else (cell["live"] or "-")
-            if cell["live"] == cell["declared"]:
+            if cell.get("rules"):
+                live += " (" + "; ".join(f"{x} only where {' or '.join(d)}" for x, d in sorted(cell["rules"].items())) + ")"
+            if (cell["live"] or "") == cell["declared"] and cell["live"] is not None:
                 tds.append(f"<td>{esc(live)}</td>")
             else:
                 tds.append(f"<td class=\"diff\"><strong>{esc(live)}</strong> (declared {esc(cell['declared'] or '-')})</td>")

@@ -89,7 +89,7 @@ def live_matching_seed():
 def test_the_live_matrix_equal_to_the_declaration_has_no_difference():
     result = am.compare(SEED, PHI, CONFLICTS, live_matching_seed())
     assert result["differences"] == []
-    assert result["matrix"]["privacy_officer"]["res.partner"] == {"declared": "rd", "live": "rd"}
+    assert result["matrix"]["privacy_officer"]["res.partner"] == {"declared": "rd", "live": "rd", "rules": {}}
     assert [u["roles"] for u in result["users"]] == [["nurse"], ["it_admin"]]
 
 
@@ -125,3 +125,25 @@ def test_the_page_marks_the_differences_and_escapes():
     page = am.render_html(am.compare(SEED, PHI, CONFLICTS, live), PHI)
     assert 'class="diff"><strong>r</strong> (declared -)' in page
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+NO_PHI = {"res.partner": "['|', ('user_ids', '!=', False), ('is_company', '=', True)]"}
+
+
+def test_a_right_only_the_no_phi_rule_restricts_is_no_phi_right():
+    """Every internal user reads res.partner through base.group_user; IT Admin's
+    own rule keeps it to users' and companies' partners: no PHI read, as declared."""
+    live = live_matching_seed()
+    live["acl"].append({"model": "res.partner", "group": "base.group_user", "perm_read": True})
+    assert "role it_admin on res.partner: declared -, live r" in am.compare(SEED, PHI, CONFLICTS, live)["differences"]
+    live["rules"] = [{"model": "res.partner", "groups": [live["role_groups"]["it_admin"]], "domain": NO_PHI["res.partner"],
+                      "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True}]
+    result = am.compare(SEED, PHI, CONFLICTS, live, no_phi=NO_PHI)
+    assert not [d for d in result["differences"] if "it_admin" in d], result["differences"]
+    assert result["matrix"]["it_admin"]["res.partner"]["rules"] == {"r": [NO_PHI["res.partner"]]}
+    # another rule beside it (OR-ed by Odoo) opens records again: the read is a PHI read
+    live["rules"].append({"model": "res.partner", "groups": ["base.group_system"], "domain": "[(1, '=', 1)]",
+                          "perm_read": True})
+    result = am.compare(SEED, PHI, CONFLICTS, live, no_phi=NO_PHI)
+    assert "role it_admin on res.partner: declared -, live r" in result["differences"]
+    assert "r only where" in am.render_html(result, PHI)

@@ -62,3 +62,12 @@ def test_the_aggregator_half_writes_the_review_and_exits_2_when_incomplete(tmp_p
     (store / "db-01" / "messages.log").write_text("")          # the database half never arrived
     assert tool.run_aggregator(cfg, label, start, end, now) == 2
     assert json.loads((state / "last.json").read_text())["database_half"] == "missing"
+
+
+def test_a_review_that_cannot_be_made_says_why_in_last_json(tmp_path, monkeypatch):
+    state = tmp_path / "state"
+    state.mkdir()
+    (tmp_path / "review.json").write_text(json.dumps(dict(CFG, store=str(tmp_path / "no-store"), state_dir=str(state))))
+    assert tool.main(["aggregator", "--config", str(tmp_path / "review.json"), "--period", "2026-11"]) == 3
+    last = json.loads((state / "last.json").read_text())
+    assert last["result"] == "error" and "FileNotFoundError" in last["error"]

@@ -15,7 +15,8 @@ role privacy_review). §164.308(a)(1)(ii)(D), §164.308(a)(5)(ii)(C), §164.312(
       failed logins of every Odoo host from the log store; writes
       <state>/reviews/<period>.json and .html and <state>/last.json. Exit 0
       when the review is complete, 2 when it is incomplete (no database half,
-      or its lines do not match their digest).
+      or its lines do not match their digest), 3 when it could not be made
+      (last.json then says why).
   odoo-hipaa-privacy-review check db|aggregator
       Reads what the half would read and prints counts; changes nothing.
 
@@ -30,6 +31,7 @@ import os
 import socket
 import sys
 import syslog
+import traceback
 
 sys.path.insert(0, "/usr/local/lib/odoo-hipaa/privacy-review")
 import privacy_review as pr  # noqa: E402  pylint: disable=wrong-import-position
@@ -188,7 +190,16 @@ def main(argv=None):
         return check(cfg, args.what or "db", start, end)
     if args.half == "db":
         return run_db(cfg, label, start, end, now, args.emit)
-    return run_aggregator(cfg, label, start, end, now)
+    try:
+        return run_aggregator(cfg, label, start, end, now)
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        # The review could not be made: say so where the evidence looks, then fail.
+        traceback.print_exc()
+        write_json(os.path.join(cfg["state_dir"], "last.json"), {
+            "period": label, "generated_at": now.isoformat(), "result": "error",
+            "error": "%s: %s" % (type(exc).__name__, exc)})
+        print("PRIVACY REVIEW %s: not made (%s: %s)" % (label, type(exc).__name__, exc), flush=True)
+        return 3
 
 
 if __name__ == "__main__":

@@ -143,7 +143,9 @@ def run_db(cfg, label, start, end, now, emit):
 def run_aggregator(cfg, label, start, end, now):
     review = pr.review_store(cfg, cfg["store"], label, start, end, now)
     out = os.path.join(cfg["state_dir"], "reviews")
-    os.makedirs(out, mode=0o2750, exist_ok=True)
+    # the role makes it (setgid, the readers' group); the sandbox's
+    # RestrictSUIDSGID refuses a mkdir that asks for the setgid bit itself
+    os.makedirs(out, mode=0o750, exist_ok=True)
     write_json(os.path.join(out, label + ".json"), review)
     page = os.path.join(out, label + ".html")
     with open(page + ".tmp", "w", encoding="utf-8") as handle:

@@ -198,6 +198,26 @@ print("    %-44s %s" % ("off-site retention (on the backup host)", "%s: kept %s,
 PY
 printf '    %-44s %s\n' "backup timers" "$(ex systemctl list-timers --no-legend 'odoo-hipaa-*' | awk '{print $(NF-1)}' | xargs)"
 
+echo; echo "    Audit-log review (role privacy_review; started now rather than by its monthly timers):"
+logs=odoo-hipaa-lab-logs
+ex systemctl start odoo-hipaa-privacy-review-db.service
+run=$(ex python3 -c 'import json; print(json.load(open("/var/lib/odoo-hipaa-privacy/db-last.json"))["run"])')
+# the database half's closing line travels to the aggregator with the other logs (RELP/TLS)
+for _ in $(seq 60); do
+  podman exec "$logs" grep -qs -- "\"run\":\"$run\"" "/var/log/remote/$app/messages.log" && break
+  sleep 2
+done
+review_rc=0
+podman exec "$logs" systemctl start odoo-hipaa-privacy-review.service || review_rc=$?
+podman exec -i "$logs" python3 - <<'PY'
+import json
+r = json.load(open("/var/lib/odoo-hipaa-privacy/last.json"))
+print("    %-44s %s" % ("review of " + r["period"], "%s (database half: %s), %d findings: %s" % (
+    r["result"], r["database_half"], r["total"], ", ".join("%s %d" % kv for kv in sorted(r["counts"].items())))))
+print("    %-44s %s" % ("for the privacy officer", r["review"] + " (and .json)"))
+PY
+[ "$review_rc" -eq 0 ] || echo "    the review is incomplete (exit $review_rc): the database half's lines did not all arrive"
+
 say "5/$steps the HIPAA evidence report, as a site runs it: the built collection, onprem.odoo_hipaa.verify (read-only)"
 # As a site would: the collection built and installed from its tarball into an
 # empty collections path, the playbook run by its name, the report written

@@ -59,6 +59,20 @@ def shipped(host, lab_host):
     return {"app": app, "label": label, "login": login, "run": run}
 
 
+def test_without_a_database_half_the_timers_service_fails_incomplete(host):
+    """The previous period had no database half in this scenario: the unit
+    runs in its sandbox, writes the review, and fails (exit 2). First in the
+    file, before any review run by hand: the unit must work on what the role
+    made alone (its sandbox refuses a setgid mkdir: the first CI demo's failure)."""
+    start = host.run("systemctl start odoo-hipaa-privacy-review.service")
+    assert start.rc != 0
+    last = json.loads(host.check_output("cat /var/lib/odoo-hipaa-privacy/last.json"))
+    assert last["result"] == "incomplete" and last["database_half"] == "missing"
+    journal = host.check_output("journalctl -u odoo-hipaa-privacy-review.service --no-pager -o cat -n 20")
+    assert f"PRIVACY REVIEW {last['period']}: " in journal and "(database half: missing)" in journal
+    assert host.check_output("systemctl is-enabled odoo-hipaa-privacy-review.timer") == "enabled"
+
+
 def test_the_review_is_complete_and_names_the_failed_logins(host, shipped):
     result, review = aggregator_half(host, shipped["label"])
     assert result.rc == 0 and review["result"] == "complete", (result.stdout, result.stderr, review)
@@ -86,15 +100,3 @@ def test_a_line_forged_into_the_run_makes_it_incomplete(host, shipped):
     result, review = aggregator_half(host, shipped["label"])
     assert result.rc == 2 and review["result"] == "incomplete" and review["database_half"] == "mismatch", review
     assert "INCOMPLETE (database half: mismatch)" in host.check_output(f"cat {REVIEWS}/{shipped['label']}.html")
-
-
-def test_without_a_database_half_the_timers_service_fails_incomplete(host):
-    """The previous period had no database half in this scenario: the unit
-    runs in its sandbox, writes the review, and fails (exit 2)."""
-    start = host.run("systemctl start odoo-hipaa-privacy-review.service")
-    assert start.rc != 0
-    last = json.loads(host.check_output("cat /var/lib/odoo-hipaa-privacy/last.json"))
-    assert last["result"] == "incomplete" and last["database_half"] == "missing"
-    journal = host.check_output("journalctl -u odoo-hipaa-privacy-review.service --no-pager -o cat -n 20")
-    assert f"PRIVACY REVIEW {last['period']}: " in journal and "(database half: missing)" in journal
-    assert host.check_output("systemctl is-enabled odoo-hipaa-privacy-review.timer") == "enabled"

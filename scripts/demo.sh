@@ -239,8 +239,17 @@ print("    %d passed, %d failed, %d waived on %s" % (s["passed"], s["failed"], s
 for r in d["controls"]:
     if r["status"] != "pass":
         print("    %-6s %-7s %-22s %s" % (r["status"].upper(), r["control"], r["check"], r["host"]))
+for r in d["controls"]:
+    if r["check"] == "odoo_access_matrix" and isinstance(r["observed"], dict) and "matrix" in r["observed"]:
+        o = r["observed"]
+        print("    access-control matrix (live, %s): %s; differences: %s" % (r["host"], ", ".join(
+            "%s %s" % (role, "/".join(cells[m]["live"] or "-" for m in o["phi_models"])) for role, cells in o["matrix"].items()),
+            "; ".join(o["differences"]) or "none"))
+        print("      (letters r w c d on %s)" % ", ".join(o["phi_models"]))
 PY
 echo "    HTML report: $(readlink -f "$root/reports/evidence/latest.html")"
+matrix_page=$(ls -t "$root"/reports/evidence/access-matrix-*.html 2>/dev/null | head -1)
+[ -z "$matrix_page" ] || echo "    the written access-control matrix: $matrix_page"
 [ "$verify_rc" -eq 0 ] || echo "    verify.yml exited $verify_rc: the FAIL rows above are findings (log: reports/verify-demo.log)"
 demo_rc=$verify_rc
 

@@ -9,6 +9,12 @@ audit-log review ran for the last period that is due, and its timers run.
   now; its timer is active and enabled.
 - privacy_review_db (database host): the database half ran for that period; its
   timer is active and enabled.
+- odoo_access_matrix (database host): the written access-control matrix, read
+  from Odoo's live security tables, equals the site's declared healthcare
+  roles (odoo_access_roles): each role's letters on each PHI model, no user
+  with groups beyond their roles, without a role, or with two conflicting
+  roles, the built-in administrator inactive. The matrix is the row's
+  observed value; the evidence role writes it as its own page.
 
 A period is due once it has ended and the collection's grace days
 (privacy_review_grace_days) have passed; none is owed for a period that ended
@@ -21,7 +27,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import Fail, _json_file, _text, _unit_active
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import (
+    Fail, _json_file, _psql, _text, _unit_active)
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import access_matrix as am
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import privacy_review as pr
 
@@ -88,7 +96,34 @@ def check_privacy_review_db(ctx):
         % LIMITS["privacy_review_grace_days"])
 
 
+def check_odoo_access_matrix(ctx):
+    roles = ctx.s("odoo_access_roles", [])
+    phi_models = ctx.s("odoo_phi_models", [])
+    conflicts = ctx.s("odoo_access_role_conflicts", [])
+    problems = am.role_problems(roles, phi_models, conflicts) + am.domain_problems(
+        ctx.s("odoo_access_no_phi_domains", {}), phi_models)
+    if problems:
+        raise Fail("the declared roles are refused: %s" % "; ".join(problems))
+    db = ctx.s("odoo_database", "odoo")
+    if _psql(ctx, "SELECT to_regclass('public.ir_rule') IS NOT NULL", db) != [["t"]]:
+        raise Fail("database %s has no Odoo schema (ir_rule missing)" % db)
+    rows = _psql(ctx, "BEGIN READ ONLY; " + am.live_sql(phi_models) + "; COMMIT", db)
+    try:
+        doc = json.loads(rows[0][0])
+    except (IndexError, ValueError):
+        raise Fail("the read of Odoo's security tables gave no JSON")
+    result = am.compare(roles, phi_models, conflicts, am.live_from_doc(doc, roles),
+                        no_phi=am.no_phi_domains(ctx.s("odoo_access_no_phi_domains", {}), phi_models))
+    observed = {"differences": result["differences"], "phi_models": list(phi_models),
+                "matrix": result["matrix"], "users": result["users"]}
+    return not result["differences"], observed, \
+        "the live roles x PHI models equal odoo_access_roles; every internal user holds a role, nothing beyond it, " \
+        "no conflicting pair; the built-in administrator inactive"
+
+
 CHECKS = {
+    "odoo_access_matrix": ("AC-1", "Written access-control matrix, live = declared (minimum necessary)",
+                           check_odoo_access_matrix),
     "privacy_review": ("AU-3", "Audit-log review done for the last period, complete", check_privacy_review),
     "privacy_review_db": ("AU-3", "Audit-log review's database half ran for the last period", check_privacy_review_db),
 }

@@ -34,6 +34,9 @@ options:
       - C(pg_listen) (AC-1) - PostgreSQL listens on the unix socket only (or on explicit addresses with TLS).
       - C(db_manager_blocked) (AC-1) - the Odoo database manager is blocked at nginx.
       - C(odoo_conf) (AC-1) - C(odoo.conf) has no database list, proxy mode, a loopback interface and is not world-readable.
+      - C(odoo_access_matrix) (AC-1) - on the database host, the written access-control matrix read from Odoo's live
+        security tables equals the declared healthcare roles (O(settings.odoo_access_roles)) on every PHI model; no
+        internal user holds groups beyond their roles, no role, or two conflicting roles; the built-in admin is inactive.
       - C(nftables) (AC-1) - the firewall denies inbound traffic by default.
       - C(sshd) (AC-1) - SSH takes keys only, no root login, allowed groups set.
       - C(odoo_admin_disabled) (AC-2) - the built-in C(admin) login is deactivated.
@@ -145,6 +148,20 @@ options:
         type: list
         elements: str
         default: []
+      odoo_access_roles:
+        description: The site's declared healthcare roles, as role odoo takes them (C(odoo_access_matrix)).
+        type: list
+        elements: dict
+        default: []
+      odoo_access_role_conflicts:
+        description: Pairs of role keys no user may hold together (C(odoo_access_matrix)).
+        type: list
+        elements: list
+        default: []
+      odoo_access_no_phi_domains:
+        description: Per PHI model, the domain of its records without PHI, as role odoo takes it (C(odoo_access_matrix)).
+        type: dict
+        default: {}
       postgresql_os_user:
         description: The operating-system user that runs C(psql) as PostgreSQL's superuser (every check that asks PostgreSQL).
         type: str
@@ -404,6 +421,9 @@ SETTINGS_SPEC = dict(
     odoo_lifetime_param=dict(type="str", default="odoo_hipaa.session_absolute_lifetime"),
     odoo_mfa_policy=dict(type="str", default="all_required"),
     odoo_phi_models=dict(type="list", elements="str", default=[]),
+    odoo_access_roles=dict(type="list", elements="dict", default=[]),
+    odoo_access_role_conflicts=dict(type="list", elements="list", default=[]),
+    odoo_access_no_phi_domains=dict(type="dict", default={}),
     postgresql_os_user=dict(type="str", default="postgres"),
     postgresql_tcp=dict(type="bool", default=False),
     https_address=dict(type="str", default="127.0.0.1"),

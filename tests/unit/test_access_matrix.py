@@ -147,3 +147,86 @@ def test_a_right_only_the_no_phi_rule_restricts_is_no_phi_right():
     result = am.compare(SEED, PHI, CONFLICTS, live, no_phi=NO_PHI)
     assert "role it_admin on res.partner: declared -, live r" in result["differences"]
     assert "r only where" in am.render_html(result, PHI)
+
+
+# --- the policy step's plan, and the live database it makes ---------------------
+
+DOMAINS = {"res.partner": NO_PHI["res.partner"], "ir.attachment": "[('res_model', 'not in', PHI_MODELS)]",
+           "calendar.event": "[('user_id', '=', user.id)]"}
+
+
+def live_from_plan(extra_acl=(), extra_rules=()):
+    """The database the policy step makes from the plan, over Odoo's generous
+    base: every internal user may do everything to the PHI models."""
+    groups = {r["key"]: f"odoo_hipaa_roles.role_{r['key']}" for r in SEED}
+    acl = [dict({"model": a["model"], "group": groups[a["role"]]}, **{am.PERM[x]: True for x in a["letters"]})
+           for a in am.acl_plan(SEED, PHI)]
+    acl += [dict({"model": m, "group": "base.group_user"}, **{p: True for p in am.PERM.values()}) for m in PHI]
+    rules = [dict({"model": r["model"], "groups": [groups[r["role"]]], "domain": r["domain"]},
+                  **{am.PERM[x]: x in r["letters"] for x in am.LETTERS})
+             for r in am.rule_plan(SEED, PHI, DOMAINS)]
+    implied = {groups[r["key"]]: r["groups"] for r in SEED}
+    return {"role_groups": groups, "implied": implied, "acl": acl + list(extra_acl), "rules": rules + list(extra_rules),
+            "users": [{"login": "nurse.jane", "groups": [groups["nurse"], "base.group_user"]}],
+            "builtin_admin_active": False}
+
+
+def test_the_plan_over_odoos_generous_base_gives_exactly_the_declaration():
+    result = am.compare(SEED, PHI, CONFLICTS, live_from_plan(), no_phi=am.no_phi_domains(DOMAINS, PHI))
+    assert result["differences"] == []
+    assert result["matrix"]["it_admin"]["res.partner"]["live"] == ""
+    assert result["matrix"]["billing"]["ir.attachment"]["rules"] == {
+        x: ["[('res_model', 'not in', ['res.partner', 'ir.attachment', 'calendar.event'])]"] for x in "wcd"}
+    # without the no-PHI rules, Odoo's base shows through
+    live = live_from_plan()
+    live["rules"] = []
+    diffs = am.compare(SEED, PHI, CONFLICTS, live, no_phi=am.no_phi_domains(DOMAINS, PHI))["differences"]
+    assert "role it_admin on res.partner: declared -, live rwcd" in diffs
+
+
+def test_the_plan_names_its_rows_and_rules_per_role_and_model():
+    acl = {a["name"]: a["letters"] for a in am.acl_plan(SEED, PHI)}
+    assert acl["odoo_hipaa nurse res.partner"] == "rw" and "odoo_hipaa it_admin res.partner" not in acl
+    rules = {r["name"]: (r["letters"], r["domain"]) for r in am.rule_plan(SEED, PHI, DOMAINS)}
+    assert rules["odoo_hipaa nurse res.partner all records"] == ("rw", am.ALL_RECORDS)
+    assert rules["odoo_hipaa nurse res.partner no PHI"] == ("cd", NO_PHI["res.partner"])
+    assert rules["odoo_hipaa it_admin calendar.event no PHI"] == ("rwcd", "[('user_id', '=', user.id)]")
+    assert "odoo_hipaa it_admin calendar.event all records" not in rules
+
+
+def test_a_base_rule_on_all_records_leaves_the_right_whole():
+    """Odoo ORs a user's group rules: calendar's 'all events for employees' on
+    base.group_user undoes IT Admin's no-PHI rule, and the matrix says so."""
+    opened = {"model": "calendar.event", "groups": ["base.group_user"], "domain": "[(1,'=',1)]",
+              "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True}
+    result = am.compare(SEED, PHI, CONFLICTS, live_from_plan(extra_rules=[opened]),
+                        no_phi=am.no_phi_domains(DOMAINS, PHI))
+    assert "role it_admin on calendar.event: declared -, live rwcd" in result["differences"]
+
+
+def test_an_internal_user_without_a_role_is_a_difference():
+    live = live_from_plan()
+    live["users"].append({"login": "temp.clerk", "groups": ["base.group_user"]})
+    diffs = am.compare(SEED, PHI, CONFLICTS, live, no_phi=am.no_phi_domains(DOMAINS, PHI))["differences"]
+    assert diffs == ["user temp.clerk: holds no role"]
+
+
+@pytest.mark.parametrize("domains, words", [
+    ({k: v for k, v in DOMAINS.items() if k != "calendar.event"}, "has no domain for calendar.event"),
+    (dict(DOMAINS, **{"res.partner": "('is_company', '=', True)"}), "is not an Odoo domain"),
+    (dict(DOMAINS, **{"res.partner": "[('is_company', '=', True)"}), "is not an Odoo domain"),
+    (dict(DOMAINS, **{"hr.employee": "[]"}), "names hr.employee, not one of the PHI models"),
+])
+def test_a_bad_no_phi_domain_is_refused(domains, words):
+    problems = am.domain_problems(domains, PHI)
+    assert len(problems) == 1 and words in problems[0], problems
+
+
+def test_the_live_document_names_the_role_groups_that_exist():
+    doc = {"groups": ["base.group_user", "odoo_hipaa_roles.role_nurse"], "implied": {}, "acl": None,
+           "rules": None, "users": None, "builtin_admin_active": None}
+    live = am.live_from_doc(doc, SEED)
+    assert live["role_groups"]["nurse"] == "odoo_hipaa_roles.role_nurse" and live["role_groups"]["billing"] is None
+    assert live["acl"] == [] and live["builtin_admin_active"] is False
+    sql = am.live_sql(PHI + ["bad'; DROP TABLE x; --"])
+    assert "'res.partner', 'ir.attachment', 'calendar.event'" in sql and "DROP" not in sql

@@ -15,6 +15,7 @@ import ssl
 import pytest
 import yaml
 
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import access_matrix as am
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import evidence_core as core
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils import evidence_odoo
 
@@ -658,3 +659,54 @@ def test_privacy_review_db_wants_the_database_half_of_the_period_due():
 def test_privacy_review_without_the_role_is_no_proof():
     row = one(make_ctx(), "privacy_review")
     assert row["status"] == "fail" and "role privacy_review is not applied here" in json.dumps(row)
+
+
+# --- odoo_access_matrix: the written matrix from the live security tables -----
+
+MATRIX_PHI = ["res.partner"]
+MATRIX_DOMAINS = {"res.partner": "[('is_company', '=', True)]"}
+MATRIX_ROLES = [{"key": "nurse", "name": "Nurse", "groups": ["base.group_user"], "phi": {"res.partner": "rw"}},
+                {"key": "it_admin", "name": "IT Admin", "groups": ["base.group_user", "base.group_system"], "phi": {}}]
+
+
+def _matrix_ctx(doc, roles=MATRIX_ROLES):
+    psql = "runuser -u postgres -- psql -XAtq -F \t -d odoo -c "
+    settings = {"odoo_phi_models": MATRIX_PHI, "odoo_access_roles": roles, "odoo_access_role_conflicts": [],
+                "odoo_access_no_phi_domains": MATRIX_DOMAINS}
+    return make_ctx({psql + "SELECT to_regclass('public.ir_rule')": "t\n",
+                     psql + "BEGIN READ ONLY;": json.dumps(doc) + "\n"}, settings=settings)
+
+
+def _matrix_doc():
+    """What the policy step makes over Odoo's base (every employee reads, writes, creates contacts)."""
+    ref = "odoo_hipaa_roles.role_".__add__
+    rules = [dict({"model": r["model"], "groups": [ref(r["role"])], "domain": r["domain"]},
+                  **{am.PERM[x]: x in r["letters"] for x in am.LETTERS})
+             for r in am.rule_plan(MATRIX_ROLES, MATRIX_PHI, MATRIX_DOMAINS)]
+    acl = [dict({"model": a["model"], "group": ref(a["role"])}, **{am.PERM[x]: True for x in a["letters"]})
+           for a in am.acl_plan(MATRIX_ROLES, MATRIX_PHI)]
+    acl.append({"model": "res.partner", "group": "base.group_user", "perm_read": True, "perm_write": True,
+                "perm_create": True, "perm_unlink": False})
+    return {"groups": ["base.group_user", "base.group_system"] + [ref(r["key"]) for r in MATRIX_ROLES],
+            "implied": {ref(r["key"]): r["groups"] for r in MATRIX_ROLES}, "acl": acl, "rules": rules,
+            "builtin_admin_active": False,
+            "users": [{"login": "nurse.jane", "active": True, "groups": [ref("nurse"), "base.group_user"]}]}
+
+
+def test_odoo_access_matrix_passes_when_live_equals_declared_and_names_drift():
+    doc = _matrix_doc()
+    row = one(_matrix_ctx(doc), "odoo_access_matrix")
+    assert row["status"] == "pass", row["observed"]
+    assert row["control"] == "AC-1" and row["observed"]["matrix"]["it_admin"]["res.partner"]["live"] == ""
+    doc["users"][0]["groups"].append("base.group_partner_manager")
+    doc["builtin_admin_active"] = True
+    row = one(_matrix_ctx(doc), "odoo_access_matrix")
+    assert row["status"] == "fail" and row["observed"]["differences"] == [
+        "user nurse.jane: groups beyond their roles: base.group_partner_manager",
+        "the built-in administrator (base.user_admin) is active"]
+
+
+def test_odoo_access_matrix_refuses_a_declaration_it_cannot_judge():
+    bad = [{"key": "it_admin", "name": "IT Admin", "groups": ["base.group_system"], "phi": {"res.partner": "r"}}]
+    row = one(_matrix_ctx({}, roles=bad), "odoo_access_matrix")
+    assert row["status"] == "fail" and "an administrator reads no ePHI" in str(row["observed"])

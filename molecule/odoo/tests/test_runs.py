@@ -46,6 +46,12 @@ REFUSED = {
     "the series as a number": ({"odoo_version": 18}, "value of odoo_version must be one of: 17.0, 18.0, 19.0, got: 18"),
     "an install method with a typo": ({"odoo_install_method": "tarball"}, "value of odoo_install_method must be one of"),
     "audited models as a string": ({"odoo_auditlog_models": "res.partner"}, "odoo_auditlog_models must be a YAML list (e.g. [a, b]), got the string 'res.partner'"),
+    # the healthcare roles (§164.312(a)(1), §164.514(d); plugins/module_utils/access_matrix.py)
+    "IT Admin reading ePHI without a written reason": ({"odoo_access_roles": [{"key": "it_admin", "name": "IT Admin", "groups": ["base.group_system"], "phi": {"res.partner": "r"}}], "odoo_access_role_conflicts": []}, "odoo_access_roles[0] (it_admin): holds base.group_system (administration) and reads ePHI (res.partner); an administrator reads no ePHI without a written phi_reason"),
+    "a role on a model that is not audited": ({"odoo_access_roles": [{"key": "hr", "name": "HR", "groups": ["base.group_user"], "phi": {"hr.employee": "r"}}], "odoo_access_role_conflicts": [], "odoo_access_admin_role": ""}, "odoo_access_roles[0] (hr): hr.employee is not one of the PHI models"),
+    "a nurse who deletes patients": ({"odoo_access_roles": [{"key": "nurse", "name": "Nurse", "groups": ["base.group_user"], "phi": {"res.partner": "rwd"}}], "odoo_access_role_conflicts": [], "odoo_access_admin_role": ""}, "odoo_access_roles[0] (nurse): deletes res.partner records; only the privacy officer deletes PHI without a written phi_reason"),
+    "a conflict naming an unknown role": ({"odoo_access_role_conflicts": [["it_admin", "surgeon"]]}, "odoo_access_role_conflicts: ['it_admin', 'surgeon'] names unknown role(s) surgeon"),
+    "a PHI model without its no-PHI domain": ({"odoo_access_no_phi_domains": {"res.partner": "[]", "ir.attachment": "[]"}}, "odoo_access_no_phi_domains has no domain for calendar.event"),
     # the service
     "Odoo on every interface": ({"odoo_http_interface": "0.0.0.0"}, "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)"),
     "workers 0 (threaded mode) is refused, not replaced": ({"odoo_workers": 0}, "odoo_workers is 0; it must be at least 1"),

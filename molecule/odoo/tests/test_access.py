@@ -1,0 +1,158 @@
+"""The healthcare roles (role odoo, odoo_access_roles) on the real Odoo, used
+through nginx as the web client does, and the written access-control matrix
+read from the live database (§164.312(a)(1), §164.514(d) minimum necessary):
+
+- the matrix the evidence row odoo_access_matrix reads equals the declaration
+  for every role and PHI model, over Odoo's own base rights (every employee
+  may read contacts and do anything to calendar events);
+- a group added by hand to a user turns it red, naming the user and the
+  group, and it is green again when taken away;
+- IT Admin (the named administrators' role) reads no patient, though Odoo
+  lets every employee read contacts: its own rule keeps it to users' and
+  companies' contacts;
+- a nurse reads and writes a patient but neither creates nor deletes one;
+- the privacy officer deletes a patient but writes none.
+
+Refused declarations (before any change) are in test_runs.py."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from odoo_client import error_name
+from test_safeguards import (  # noqa: F401  pylint: disable=unused-import
+    PASSWORD, SETUP_SCRIPT, TOTP_SECRET, USERS, lab, login_with_totp, odoo_shell)
+
+testinfra_hosts = ["odoo"]
+
+DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[3] / "roles" / "odoo" / "defaults" / "main.yml").read_text())
+ROLE = "odoo_hipaa_roles.role_"
+ROLE_USERS = {
+    "role-nurse": ("Nurse In Role (lab)", [ROLE + "nurse"], True),
+    "role-itadmin": ("IT Admin In Role (lab)", [ROLE + "it_admin"], True),
+    "role-privacy": ("Privacy Officer In Role (lab)", [ROLE + "privacy_officer"], True),
+}
+ACCESS_DENIED = "odoo.exceptions.AccessError"
+
+# A patient for each test that may change it (idempotent).
+PATIENTS_SCRIPT = r'''
+import json
+Partner = env["res.partner"].sudo().with_context(active_test=False)
+out = {}
+for ref in ("odoo-hipaa-access-patient", "odoo-hipaa-access-deleted"):
+    p = Partner.search([("ref", "=", ref)], limit=1) or Partner.create({"name": "Access Patient (lab)", "ref": ref})
+    p.write({"active": True})
+    out[ref] = p.id
+env.cr.commit()
+print("ODOO_HIPAA_TEST " + json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def roled(host, lab):  # noqa: F811
+    """The lab's users and three users holding one healthcare role each."""
+    spec = {"users": dict(USERS, **ROLE_USERS), "password": PASSWORD, "totp_secret": TOTP_SECRET,
+            "partner_ref": "odoo-hipaa-test-patient", "partner_name": "Test Patient (odoo_hipaa lab)"}
+    made = odoo_shell(host, SETUP_SCRIPT.replace("__SPEC__", repr(json.dumps(spec))))
+    patients = odoo_shell(host, PATIENTS_SCRIPT)
+    return dataclasses.replace(lab, users=made["users"]), patients
+
+
+def matrix(host) -> dict:
+    """The evidence row odoo_access_matrix, run on the lab host as verify.yml
+    runs it, with role odoo's defaults as the declaration."""
+    name = host.backend.get_hostname()
+    settings = {"odoo_phi_models": DEFAULTS["odoo_auditlog_models"],
+                "odoo_access_roles": DEFAULTS["odoo_access_roles"],
+                "odoo_access_role_conflicts": DEFAULTS["odoo_access_role_conflicts"],
+                "odoo_access_no_phi_domains": DEFAULTS["odoo_access_no_phi_domains"]}
+    args = json.dumps({"checks": ["odoo_access_matrix"], "settings": settings})
+    proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), name,
+                           "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+                                   ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    report, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
+    [row] = report["plays"][0]["tasks"][0]["hosts"][name]["rows"]
+    return row
+
+
+def group_of(host, login: str, xmlid: str, add: bool) -> None:
+    module, name = xmlid.split(".")
+    if add:
+        sql = ("INSERT INTO res_groups_users_rel (gid, uid) SELECT d.res_id, u.id FROM ir_model_data d, res_users u"
+               f" WHERE d.model = 'res.groups' AND d.module = '{module}' AND d.name = '{name}' AND u.login = '{login}'"
+               " ON CONFLICT DO NOTHING")
+    else:
+        sql = ("DELETE FROM res_groups_users_rel r USING ir_model_data d, res_users u WHERE d.model = 'res.groups'"
+               f" AND d.module = '{module}' AND d.name = '{name}' AND r.gid = d.res_id AND u.login = '{login}'"
+               " AND r.uid = u.id")
+    host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + json.dumps(sql))
+
+
+def test_the_live_matrix_equals_the_declared_roles(host, roled):
+    row = matrix(host)
+    observed = row["observed"]
+    roles = [r["key"] for r in DEFAULTS["odoo_access_roles"]]
+    assert sorted(observed["matrix"]) == sorted(roles)
+    for key in roles:
+        for model, cell in observed["matrix"][key].items():
+            assert cell["live"] == cell["declared"], (key, model, cell, observed["differences"])
+    # IT Admin's rights are the no-PHI rule's only
+    assert observed["matrix"]["it_admin"]["res.partner"]["rules"]["r"] == [
+        DEFAULTS["odoo_access_no_phi_domains"]["res.partner"]]
+    mine = [d for d in observed["differences"]
+            if d.startswith("role ") or any(d.startswith(f"user {u}:") for u in list(ROLE_USERS) + ["hipaa-admin"])]
+    assert mine == [], mine
+    # the other test files' users hold Odoo's base groups and no role: named
+    assert "user nurse-nototp: holds no role" in observed["differences"]
+    assert row["status"] == "fail"
+
+
+def test_a_group_added_by_hand_turns_the_matrix_red_until_taken_away(host, roled):
+    group_of(host, "role-nurse", "base.group_partner_manager", add=True)
+    try:
+        differences = matrix(host)["observed"]["differences"]
+        assert "user role-nurse: groups beyond their roles: base.group_partner_manager" in differences, differences
+    finally:
+        group_of(host, "role-nurse", "base.group_partner_manager", add=False)
+    assert not [d for d in matrix(host)["observed"]["differences"] if d.startswith("user role-nurse:")]
+
+
+def test_it_admin_reads_no_patient(roled):
+    lab_, patients = roled
+    client = login_with_totp(lab_, "role-itadmin").client
+    patient = patients["odoo-hipaa-access-patient"]
+    answer = client.call_kw("res.partner", "web_read", [[patient]], {"specification": {"name": {}}})
+    assert error_name(answer) == ACCESS_DENIED, answer
+    own = client.call_kw("res.users", "read", [[lab_.users["role-itadmin"]], ["partner_id"]])["result"][0]["partner_id"][0]
+    found = client.call_kw("res.partner", "search", [[["id", "in", [patient, own]]]])
+    assert found.get("result") == [own], found
+
+
+def test_a_nurse_reads_and_writes_a_patient_but_neither_creates_nor_deletes(host, roled):
+    lab_, patients = roled
+    client = login_with_totp(lab_, "role-nurse").client
+    patient = patients["odoo-hipaa-access-patient"]
+    answer = client.call_kw("res.partner", "web_read", [[patient]], {"specification": {"name": {}}})
+    assert answer.get("result") and answer["result"][0]["id"] == patient, answer
+    assert client.call_kw("res.partner", "write", [[patient], {"comment": "seen by the nurse"}]).get("result") is True
+    assert error_name(client.call_kw("res.partner", "create", [{"name": "Walk-in (lab)"}])) == ACCESS_DENIED
+    assert error_name(client.call_kw("res.partner", "unlink", [[patient]])) == ACCESS_DENIED
+    assert host.check_output(f"runuser -u postgres -- psql -XAtd odoo -c 'SELECT count(*) FROM res_partner WHERE id = {int(patient)}'") == "1"
+
+
+def test_the_privacy_officer_deletes_a_patient_but_writes_none(host, roled):
+    lab_, patients = roled
+    client = login_with_totp(lab_, "role-privacy").client
+    kept, deleted = patients["odoo-hipaa-access-patient"], patients["odoo-hipaa-access-deleted"]
+    assert error_name(client.call_kw("res.partner", "write", [[kept], {"comment": "changed"}])) == ACCESS_DENIED
+    assert client.call_kw("res.partner", "unlink", [[deleted]]).get("result") is True
+    assert host.check_output(f"runuser -u postgres -- psql -XAtd odoo -c 'SELECT count(*) FROM res_partner WHERE id = {int(deleted)}'") == "0"

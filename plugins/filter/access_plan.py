@@ -39,7 +39,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: problems (words; empty when the declaration can be made), groups, acl and rules (empty when refused).
+  description: >-
+    problems (words; empty when the declaration can be made), groups, acl, rules and archive (who archives each PHI
+    model's records, for the session-policy addon); all empty when refused.
   type: dict
 """
 
@@ -60,11 +62,12 @@ def access_plan(spec):
     if admin_role and admin_role not in [r.get("key") for r in roles if isinstance(r, dict)]:
         problems.append(f"odoo_access_admin_role is {admin_role!r}, not the key of a role in odoo_access_roles")
     if problems:
-        return {"problems": problems, "groups": [], "acl": [], "rules": []}
+        return {"problems": problems, "groups": [], "acl": [], "rules": [], "archive": {}}
     groups = [{"key": r["key"], "xmlid": f"{am.ROLE_MODULE}.role_{r['key']}", "name": r["name"],
                "implied": list(r.get("groups") or [])} for r in roles]
     return {"problems": [], "groups": groups, "acl": am.acl_plan(roles, phi_models),
-            "rules": am.rule_plan(roles, phi_models, spec.get("no_phi_domains"))}
+            "rules": am.rule_plan(roles, phi_models, spec.get("no_phi_domains")),
+            "archive": am.archive_plan(roles, phi_models, spec.get("no_phi_domains"))}
 
 
 class FilterModule(object):

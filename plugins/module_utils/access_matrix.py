@@ -152,6 +152,16 @@ def acl_plan(roles, phi_models) -> list[dict]:
             for key in want for m in phi_models if want[key][m]]
 
 
+def archive_plan(roles, phi_models, domains) -> dict:
+    """Per PHI model, who archives its records that hold PHI (a soft delete:
+    the roles with d on it) and the domain of those that hold none; the
+    session-policy addon's write guard reads it (odoo_hipaa.phi_archive)."""
+    want = declared(roles, phi_models)
+    dom = no_phi_domains(domains, phi_models)
+    return {m: {"domain": dom[m], "archivers": sorted(f"{ROLE_MODULE}.role_{k}" for k in want if "d" in want[k][m])}
+            for m in phi_models}
+
+
 def rule_plan(roles, phi_models, domains) -> list[dict]:
     """The record rules the policy step gives each role's group, per PHI model:
     the declared letters on every record (ALL_RECORDS), the others on the

@@ -15,6 +15,10 @@ audit-log review ran for the last period that is due, and its timers run.
   with groups beyond their roles, without a role, or with two conflicting
   roles, the built-in administrator inactive. The matrix is the row's
   observed value; the evidence role writes it as its own page.
+- odoo_privileged_passkey (database host): every active user holding a role
+  marked privileged (IT Admin, Privacy Officer) has registered a passkey
+  (Odoo's auth_passkey, FIDO2/WebAuthn: a hardware-backed factor); the row
+  names those who have none.
 
 A period is due once it has ended and the collection's grace days
 (privacy_review_grace_days) have passed; none is owed for a period that ended
@@ -121,9 +125,31 @@ def check_odoo_access_matrix(ctx):
         "no conflicting pair; the built-in administrator inactive"
 
 
+def check_odoo_privileged_passkey(ctx):
+    roles = ctx.s("odoo_access_roles", [])
+    privileged = sorted("role_" + r["key"] for r in roles if isinstance(r, dict) and r.get("privileged"))
+    db = ctx.s("odoo_database", "odoo")
+    if _psql(ctx, "SELECT to_regclass('public.auth_passkey_key') IS NOT NULL", db) != [["t"]]:
+        raise Fail("Odoo's auth_passkey is not installed in database %s (Odoo 17.0 has none)" % db)
+    names = ", ".join("'%s'" % n for n in privileged if am.KEY.fullmatch(n[5:])) or "''"
+    rows = _psql(ctx, "SELECT u.login, count(DISTINCT k.id) FROM res_users u"
+                      " JOIN res_groups_users_rel r ON r.uid = u.id"
+                      " JOIN ir_model_data d ON d.model = 'res.groups' AND d.res_id = r.gid"
+                      " AND d.module = '%s' AND d.name IN (%s)"
+                      " LEFT JOIN auth_passkey_key k ON k.create_uid = u.id"
+                      " WHERE u.active AND NOT u.share GROUP BY u.login ORDER BY u.login" % (am.ROLE_MODULE, names), db)
+    keys = dict((r[0], int(r[1])) for r in rows if len(r) > 1)
+    without = sorted(login for login, n in keys.items() if n == 0)
+    observed = {"privileged_roles": [n[5:] for n in privileged], "passkeys": keys, "without_passkey": without}
+    return not without, observed, "every active user of a privileged role (%s) has a passkey (auth_passkey)" % (
+        ", ".join(n[5:] for n in privileged) or "none declared")
+
+
 CHECKS = {
     "odoo_access_matrix": ("AC-1", "Written access-control matrix, live = declared (minimum necessary)",
                            check_odoo_access_matrix),
+    "odoo_privileged_passkey": ("IA-1", "Privileged users hold a passkey (FIDO2, hardware-backed factor)",
+                                check_odoo_privileged_passkey),
     "privacy_review": ("AU-3", "Audit-log review done for the last period, complete", check_privacy_review),
     "privacy_review_db": ("AU-3", "Audit-log review's database half ran for the last period", check_privacy_review_db),
 }

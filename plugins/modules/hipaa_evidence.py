@@ -67,6 +67,8 @@ options:
       - C(pg_scram) (IA-1) - PostgreSQL's C(password_encryption) is scram-sha-256.
       - C(pg_hba) (IA-1) - C(pg_hba.conf) has no trust, md5, password or ident rule, and TCP only with TLS.
       - C(odoo_mfa) (IA-1) - Odoo's MFA policy and the remember-this-device limit.
+      - C(odoo_privileged_passkey) (IA-1) - on the database host, every active user of a healthcare role marked
+        privileged (O(settings.odoo_access_roles)) has registered a passkey (Odoo's auth_passkey, FIDO2/WebAuthn).
       - C(odoo_master_password) (IA-1) - Odoo's master password is stored as a pbkdf2-sha512 hash.
       - C(tls_protocols) (TS-1) - HTTPS refuses TLSv1 and TLSv1.1 and accepts TLSv1.2 and TLSv1.3.
       - C(tls_weak_cipher) (TS-1) - HTTPS refuses weak cipher suites.

@@ -230,3 +230,9 @@ def test_the_live_document_names_the_role_groups_that_exist():
     assert live["acl"] == [] and live["builtin_admin_active"] is False
     sql = am.live_sql(PHI + ["bad'; DROP TABLE x; --"])
     assert "'res.partner', 'ir.attachment', 'calendar.event'" in sql and "DROP" not in sql
+
+
+def test_the_deleting_roles_archive_and_the_rest_of_the_records_hold_no_phi():
+    plan = am.archive_plan(SEED, PHI, DOMAINS)
+    assert plan["res.partner"] == {"domain": NO_PHI["res.partner"], "archivers": ["odoo_hipaa_roles.role_privacy_officer"]}
+    assert "'res.partner', 'ir.attachment', 'calendar.event'" in plan["ir.attachment"]["domain"]

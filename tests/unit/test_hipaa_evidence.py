@@ -710,3 +710,20 @@ def test_odoo_access_matrix_refuses_a_declaration_it_cannot_judge():
     bad = [{"key": "it_admin", "name": "IT Admin", "groups": ["base.group_system"], "phi": {"res.partner": "r"}}]
     row = one(_matrix_ctx({}, roles=bad), "odoo_access_matrix")
     assert row["status"] == "fail" and "an administrator reads no ePHI" in str(row["observed"])
+
+
+def _passkey_ctx(rows, installed=True):
+    psql = "runuser -u postgres -- psql -XAtq -F \t -d odoo -c "
+    roles = MATRIX_ROLES[:1] + [dict(MATRIX_ROLES[1], privileged=True)]
+    return make_ctx({psql + "SELECT to_regclass('public.auth_passkey_key')": "t\n" if installed else "f\n",
+                     psql + "SELECT u.login, count(DISTINCT k.id)": "".join("%s\t%d\n" % r for r in rows)},
+                    settings={"odoo_access_roles": roles})
+
+
+def test_odoo_privileged_passkey_names_the_privileged_users_without_one():
+    row = one(_passkey_ctx([("it.bob", 1), ("it.eve", 0)]), "odoo_privileged_passkey")
+    assert row["status"] == "fail" and row["observed"]["without_passkey"] == ["it.eve"], row
+    assert row["observed"]["privileged_roles"] == ["it_admin"] and row["control"] == "IA-1"
+    assert one(_passkey_ctx([("it.bob", 2)]), "odoo_privileged_passkey")["status"] == "pass"
+    row = one(_passkey_ctx([], installed=False), "odoo_privileged_passkey")
+    assert row["status"] == "fail" and "auth_passkey is not installed" in str(row["observed"])

@@ -81,13 +81,18 @@ def glue():
     models.Model = Parent
     exceptions = types.ModuleType("odoo.exceptions")
     exceptions.AccessDenied = type("AccessDenied", (Exception,), {})
+    exceptions.AccessError = type("AccessError", (Exception,), {})
+    tools = types.ModuleType("odoo.tools")
+    tools.__path__ = []
+    safe_eval_mod = types.ModuleType("odoo.tools.safe_eval")
+    safe_eval_mod.safe_eval = eval
     totp_home = types.ModuleType("odoo.addons.auth_totp.controllers.home")
     totp_home.TRUSTED_DEVICE_COOKIE = "td_id"
     totp_home.Home = type("Home", (), {})
     odoo.http, odoo.api, odoo.models, odoo.addons, odoo.exceptions = http, api, models, addons, exceptions
     sys.modules.update({
         "odoo": odoo, "odoo.http": http, "odoo.api": api, "odoo.models": models, "odoo.addons": addons,
-        "odoo.exceptions": exceptions,
+        "odoo.exceptions": exceptions, "odoo.tools": tools, "odoo.tools.safe_eval": safe_eval_mod,
         "odoo.addons.auth_totp": types.ModuleType("odoo.addons.auth_totp"),
         "odoo.addons.auth_totp.controllers": types.ModuleType("odoo.addons.auth_totp.controllers"),
         "odoo.addons.auth_totp.controllers.home": totp_home,

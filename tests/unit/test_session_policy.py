@@ -158,3 +158,25 @@ def test_a_login_ends_every_other_session_of_the_user():
     mine = "m" * 42 + "tail"
     assert policy.others_to_end(mine, ["m" * 42, "a" * 42, "a" * 42, None, "b" * 42]) == ["a" * 42, "b" * 42]
     assert policy.others_to_end(mine, []) == []
+
+
+# --- archiving PHI is a soft delete (odoo_hipaa.phi_archive) -------------------
+
+def test_phi_archive_reads_the_parameter_and_drops_what_it_cannot_use():
+    value = ('{"res.partner": {"domain": "[(\'is_company\', \'=\', True)]", '
+             '"archivers": ["odoo_hipaa_roles.role_privacy_officer", "not an id"]}, "bad": 3}')
+    assert policy.phi_archive(value) == {"res.partner": {
+        "domain": "[('is_company', '=', True)]", "archivers": ["odoo_hipaa_roles.role_privacy_officer"]}}
+    assert policy.phi_archive("{not json") == {} and policy.phi_archive(None) == {} and policy.phi_archive("[1]") == {}
+
+
+@pytest.mark.parametrize("fields, su, phi, archiver, verdict", [
+    ({"name"}, False, True, False, "pass"),                 # no archive
+    ({"active"}, True, True, False, "pass"),                # the superuser (Odoo's own sudo work)
+    ({"active"}, False, False, False, "pass"),              # no PHI record changes state
+    ({"active"}, False, True, False, "refuse"),             # a nurse archives a patient
+    ({"active"}, False, True, True, "archiver"),            # the privacy officer archives
+    ({"active", "comment"}, False, True, True, "refuse"),   # ... and may not write more with it
+])
+def test_only_a_deleting_role_archives_phi(fields, su, phi, archiver, verdict):
+    assert policy.archive_verdict(fields, su, phi, archiver) == verdict

@@ -11,16 +11,26 @@ read from the live database (§164.312(a)(1), §164.514(d) minimum necessary):
   lets every employee read contacts: its own rule keeps it to users' and
   companies' contacts;
 - a nurse reads and writes a patient but neither creates nor deletes one;
-- the privacy officer deletes a patient but writes none.
+- the privacy officer deletes a patient but writes none;
+- archiving a patient is a soft delete: the nurse (who writes patients) may
+  not, the privacy officer (who deletes them, but writes none) may, and
+  restores it, each logged; records without PHI (a company) are not guarded;
+- the evidence row odoo_privileged_passkey names each IT Admin and Privacy
+  Officer without a passkey (Odoo's auth_passkey), and no longer once a key
+  is stored for them (the row reads what auth_passkey stores; the WebAuthn
+  ceremony itself is Odoo's).
 
 Refused declarations (before any change) are in test_runs.py."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import os
+import shlex
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +47,7 @@ ROLE_USERS = {
     "role-nurse": ("Nurse In Role (lab)", [ROLE + "nurse"], True),
     "role-itadmin": ("IT Admin In Role (lab)", [ROLE + "it_admin"], True),
     "role-privacy": ("Privacy Officer In Role (lab)", [ROLE + "privacy_officer"], True),
+    "role-frontdesk": ("Front Desk In Role (lab)", [ROLE + "front_desk"], True),
 }
 ACCESS_DENIED = "odoo.exceptions.AccessError"
 
@@ -45,8 +56,9 @@ PATIENTS_SCRIPT = r'''
 import json
 Partner = env["res.partner"].sudo().with_context(active_test=False)
 out = {}
-for ref in ("odoo-hipaa-access-patient", "odoo-hipaa-access-deleted"):
-    p = Partner.search([("ref", "=", ref)], limit=1) or Partner.create({"name": "Access Patient (lab)", "ref": ref})
+for ref in ("odoo-hipaa-access-patient", "odoo-hipaa-access-deleted", "odoo-hipaa-access-company"):
+    p = Partner.search([("ref", "=", ref)], limit=1) or Partner.create(
+        {"name": "Access %s (lab)" % ref.rsplit("-", 1)[1], "ref": ref, "is_company": ref.endswith("company")})
     p.write({"active": True})
     out[ref] = p.id
 env.cr.commit()
@@ -64,15 +76,15 @@ def roled(host, lab):  # noqa: F811
     return dataclasses.replace(lab, users=made["users"]), patients
 
 
-def matrix(host) -> dict:
-    """The evidence row odoo_access_matrix, run on the lab host as verify.yml
-    runs it, with role odoo's defaults as the declaration."""
+def matrix(host, check: str = "odoo_access_matrix") -> dict:
+    """An evidence row (odoo_access_matrix by default), run on the lab host as
+    verify.yml runs it, with role odoo's defaults as the declaration."""
     name = host.backend.get_hostname()
     settings = {"odoo_phi_models": DEFAULTS["odoo_auditlog_models"],
                 "odoo_access_roles": DEFAULTS["odoo_access_roles"],
                 "odoo_access_role_conflicts": DEFAULTS["odoo_access_role_conflicts"],
                 "odoo_access_no_phi_domains": DEFAULTS["odoo_access_no_phi_domains"]}
-    args = json.dumps({"checks": ["odoo_access_matrix"], "settings": settings})
+    args = json.dumps({"checks": [check], "settings": settings})
     proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), name,
                            "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
@@ -94,7 +106,7 @@ def group_of(host, login: str, xmlid: str, add: bool) -> None:
         sql = ("DELETE FROM res_groups_users_rel r USING ir_model_data d, res_users u WHERE d.model = 'res.groups'"
                f" AND d.module = '{module}' AND d.name = '{name}' AND r.gid = d.res_id AND u.login = '{login}'"
                " AND r.uid = u.id")
-    host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + json.dumps(sql))
+    host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + shlex.quote(sql))
 
 
 def test_the_live_matrix_equals_the_declared_roles(host, roled):
@@ -156,3 +168,64 @@ def test_the_privacy_officer_deletes_a_patient_but_writes_none(host, roled):
     assert error_name(client.call_kw("res.partner", "write", [[kept], {"comment": "changed"}])) == ACCESS_DENIED
     assert client.call_kw("res.partner", "unlink", [[deleted]]).get("result") is True
     assert host.check_output(f"runuser -u postgres -- psql -XAtd odoo -c 'SELECT count(*) FROM res_partner WHERE id = {int(deleted)}'") == "0"
+
+
+def test_privileged_users_without_a_passkey_are_named_until_one_is_registered(host, roled):
+    lab_, _patients = roled
+    row = matrix(host, "odoo_privileged_passkey")
+    assert {"role-itadmin", "role-privacy", "hipaa-admin"} <= set(row["observed"]["without_passkey"]), row
+    assert "role-nurse" not in row["observed"]["passkeys"] and row["status"] == "fail"
+    uid = int(lab_.users["role-itadmin"])
+    credential = base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+    public_key = base64.urlsafe_b64encode(os.urandom(77)).decode()
+    sql = ("INSERT INTO auth_passkey_key (name, credential_identifier, public_key, sign_count, create_uid, write_uid,"
+           f" create_date, write_date) VALUES ('lab key', '{credential}', '{public_key}', 0, {uid}, {uid}, now(), now())")
+    host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + shlex.quote(sql))
+    try:
+        row = matrix(host, "odoo_privileged_passkey")
+        assert row["observed"]["passkeys"]["role-itadmin"] == 1 and "role-itadmin" not in row["observed"]["without_passkey"]
+    finally:
+        host.check_output("runuser -u postgres -- psql -XAtd odoo -c "
+                          + shlex.quote(f"DELETE FROM auth_passkey_key WHERE credential_identifier = '{credential}'"))
+
+
+def active_of(host, pid: int) -> str:
+    return host.check_output(f"runuser -u postgres -- psql -XAtd odoo -c 'SELECT active FROM res_partner WHERE id = {int(pid)}'")
+
+
+def test_archiving_a_patient_is_the_deleting_roles_alone(host, roled):
+    lab_, patients = roled
+    patient = patients["odoo-hipaa-access-patient"]
+    since = time.time()
+    nurse = login_with_totp(lab_, "role-nurse").client
+    assert error_name(nurse.call_kw("res.partner", "action_archive", [[patient]])) == ACCESS_DENIED
+    assert active_of(host, patient) == "t"
+    privacy = login_with_totp(lab_, "role-privacy").client
+    # archiving carries no other write with it
+    assert error_name(privacy.call_kw("res.partner", "write", [[patient], {"active": False, "comment": "x"}])) == ACCESS_DENIED
+    try:
+        answer = privacy.call_kw("res.partner", "action_archive", [[patient]])
+        assert "error" not in answer, answer
+        assert active_of(host, patient) == "f"
+        assert "error" not in privacy.call_kw("res.partner", "action_unarchive", [[patient]])
+        assert active_of(host, patient) == "t"
+    finally:
+        host.run("runuser -u postgres -- psql -XAtd odoo -c "
+                 + shlex.quote(f"UPDATE res_partner SET active = true WHERE id = {int(patient)}"))
+    journal = host.check_output(f"journalctl -t odoo --since @{int(since) - 2} --no-pager -o cat")
+    assert "HIPAA archive refused: archive res.partner of [%d] by role-nurse" % patient in journal, journal[-2000:]
+    assert "HIPAA archive: archive res.partner of [%d] by role-privacy" % patient in journal, journal[-2000:]
+
+
+def test_a_company_contact_is_archived_by_whoever_writes_it(host, roled):
+    """The guard keeps to records that hold PHI: a company's contact (no PHI by
+    odoo_access_no_phi_domains) is archived by a front-desk user, who writes contacts."""
+    lab_, patients = roled
+    company = patients["odoo-hipaa-access-company"]
+    front = login_with_totp(lab_, "role-frontdesk").client
+    try:
+        assert "error" not in front.call_kw("res.partner", "action_archive", [[company]])
+        assert active_of(host, company) == "f"
+    finally:
+        host.run("runuser -u postgres -- psql -XAtd odoo -c "
+                 + shlex.quote(f"UPDATE res_partner SET active = true WHERE id = {int(company)}"))

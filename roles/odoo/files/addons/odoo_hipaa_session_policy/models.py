@@ -16,7 +16,8 @@ import logging
 import time
 
 from odoo import api, http, models
-from odoo.exceptions import AccessDenied
+from odoo.exceptions import AccessDenied, AccessError
+from odoo.tools.safe_eval import safe_eval
 from odoo.addons.bus.models import ir_websocket as bus_ir_websocket
 from odoo.addons.bus.websocket import wsrequest
 from odoo.http import SessionExpiredException, request
@@ -236,3 +237,36 @@ class ResUsers(models.Model):
 
     def _rpc_api_keys_only(self):
         return bool(self._mfa_type()) or super()._rpc_api_keys_only()
+
+
+class Base(models.AbstractModel):
+    """§164.312(a)(1), §164.514(d): archiving (or restoring) a record of a PHI
+    model that holds PHI is a soft delete, the deleting roles' alone
+    (odoo_hipaa.phi_archive: the roles with d on the model). A deleting role
+    may archive even without the right to write the record, and then writes
+    nothing but `active`. Each archive, and each refusal, is logged."""
+
+    _inherit = "base"
+
+    def write(self, vals):
+        if "active" not in vals or not self or self.env.su:
+            return super().write(vals)
+        spec = policy.phi_archive(
+            self.env["ir.config_parameter"].sudo().get_param(policy.PARAM_PHI_ARCHIVE)).get(self._name)
+        if not spec:
+            return super().write(vals)
+        changing = self.sudo().filtered(lambda record: bool(record.active) != bool(vals["active"]))
+        phi = changing - changing.filtered_domain(safe_eval(spec["domain"], {"user": self.env.user}))
+        user = self.env.user
+        is_archiver = any(user.has_group(group) for group in spec["archivers"]
+                          if self.env.ref(group, raise_if_not_found=False))
+        verdict = policy.archive_verdict(set(vals), False, bool(phi), is_archiver)
+        what = "%s %s of %s" % ("archive" if not vals["active"] else "restore", self._name, sorted(phi.ids)[:20])
+        if verdict == policy.REFUSE:
+            _logger.warning("HIPAA archive refused: %s by %s (uid %s)", what, user.login, user.id)
+            raise AccessError("Only the roles that may delete %s records archive or restore them (HIPAA minimum "
+                              "necessary)%s." % (self._description, "; write `active` alone" if is_archiver else ""))
+        if verdict == policy.ARCHIVER:
+            _logger.info("HIPAA archive: %s by %s (uid %s)", what, user.login, user.id)
+            return super(Base, self.sudo()).write(vals)
+        return super().write(vals)

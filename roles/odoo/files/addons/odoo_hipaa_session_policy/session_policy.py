@@ -11,10 +11,16 @@ that arrives on it runs as the user.
 named in odoo_hipaa.single_session_groups holds one session at a time; a
 completed login ends the user's earlier sessions.
 
+§164.312(a)(1), §164.514(d): archiving a record of a PHI model is a soft
+delete: only the roles that may delete its records archive (or restore) them;
+odoo_hipaa.phi_archive names them per model with the domain of its records
+that hold no PHI (archiving those stays with whoever may write them).
+
 The Odoo glue (models.py, __init__.py) only
 reads the session, calls decide() and acts on the answer.
 """
 
+import json
 import re
 
 # Keys this module stores in the Odoo session (a JSON-serialisable dict).
@@ -28,6 +34,7 @@ PARAM_TRUSTED_DAYS = "odoo_hipaa.mfa_trusted_device_days"
 PARAM_IDLE = "odoo_hipaa.session_idle_timeout"
 PARAM_ABSOLUTE = "odoo_hipaa.session_absolute_lifetime"
 PARAM_SINGLE_SESSION = "odoo_hipaa.single_session_groups"
+PARAM_PHI_ARCHIVE = "odoo_hipaa.phi_archive"
 DEFAULT_IDLE = 600
 DEFAULT_ABSOLUTE = 28800
 # A value outside these bounds is a mistake (or tampering): use the default.
@@ -185,3 +192,39 @@ def others_to_end(current_sid, identifiers):
     every one but the session that is logging in (de-duplicated, sorted)."""
     mine = session_identifier(current_sid)
     return sorted({i for i in identifiers if i and i != mine})
+
+
+def phi_archive(value):
+    """{model: {"domain": text, "archivers": [xml ids]}} from odoo_hipaa.phi_archive
+    (JSON). Unreadable or missing: {} (the guard then guards nothing, as before
+    the role set it; the evidence matrix still shows the roles)."""
+    try:
+        data = json.loads(value) if value else {}
+    except (TypeError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    out = {}
+    for model, spec in data.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("domain"), str):
+            continue
+        archivers = spec.get("archivers") if isinstance(spec.get("archivers"), list) else []
+        out[model] = {"domain": spec["domain"], "archivers": sorted({g for g in archivers if _XMLID.match(str(g))})}
+    return out
+
+
+# archive_verdict's answers
+PASS = "pass"            # not an archive of PHI: the write goes on as Odoo decides
+ARCHIVER = "archiver"    # a deleting role archives or restores: allowed, for `active` alone
+REFUSE = "refuse"
+
+
+def archive_verdict(fields, superuser, phi_records_change, is_archiver):
+    """What the write guard does with a write of `fields` (the keys written).
+    phi_records_change: some record's `active` really changes and it holds
+    PHI (it is outside the model's no-PHI domain)."""
+    if superuser or "active" not in fields or not phi_records_change:
+        return PASS
+    if is_archiver and set(fields) == {"active"}:
+        return ARCHIVER
+    return REFUSE

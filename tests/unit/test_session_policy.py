@@ -180,3 +180,11 @@ def test_phi_archive_reads_the_parameter_and_drops_what_it_cannot_use():
 ])
 def test_only_a_deleting_role_archives_phi(fields, su, phi, archiver, verdict):
     assert policy.archive_verdict(fields, su, phi, archiver) == verdict
+
+
+@pytest.mark.parametrize("method, member, refused", [
+    ("password", True, True), ("passkey", True, False), ("apikey", True, False), ("password", False, False),
+    (None, True, False),
+])
+def test_a_privileged_password_login_is_refused_when_passkeys_are_required(method, member, refused):
+    assert policy.passkey_refused(method, member) is refused

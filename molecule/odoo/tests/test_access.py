@@ -18,7 +18,8 @@ read from the live database (§164.312(a)(1), §164.514(d) minimum necessary):
 - the evidence row odoo_privileged_passkey names each IT Admin and Privacy
   Officer without a passkey (Odoo's auth_passkey), and no longer once a key
   is stored for them (the row reads what auth_passkey stores; the WebAuthn
-  ceremony itself is Odoo's).
+  ceremony itself is Odoo's); with passkeys required, a privileged user's
+  password login is refused and logged, a nurse's is not.
 
 Refused declarations (before any change) are in test_runs.py."""
 
@@ -229,3 +230,32 @@ def test_a_company_contact_is_archived_by_whoever_writes_it(host, roled):
     finally:
         host.run("runuser -u postgres -- psql -XAtd odoo -c "
                  + shlex.quote(f"UPDATE res_partner SET active = true WHERE id = {int(company)}"))
+
+
+PASSKEY_PARAM_SCRIPT = r'''
+import json
+env["ir.config_parameter"].sudo().set_param("odoo_hipaa.passkey_required_groups", __VALUE__)
+env.cr.commit()
+env.registry.clear_cache()
+env.registry.signal_changes()
+print("ODOO_HIPAA_TEST " + json.dumps({"set": __VALUE__}))
+'''
+
+
+def test_with_passkeys_required_a_privileged_password_login_is_refused(host, roled):
+    lab_, _patients = roled
+    set_to = PASSKEY_PARAM_SCRIPT.replace
+    odoo_shell(host, set_to("__VALUE__", repr(ROLE + "it_admin,odoo_hipaa_roles.role_privacy_officer")))
+    since = time.time()
+    try:
+        client = lab_.client()
+        result = client.login("odoo", "role-itadmin", PASSWORD)
+        assert not result.mfa_required and not result.redirected, (result.status, result.location)
+        assert "Wrong login/password" in result.error, result.error
+        # a nurse (no privileged role) still reaches the second factor
+        assert lab_.client().login("odoo", "role-nurse", PASSWORD).mfa_required
+    finally:
+        odoo_shell(host, set_to("__VALUE__", repr("")))
+    journal = host.check_output(f"journalctl -t odoo --since @{int(since) - 2} --no-pager -o cat")
+    assert "HIPAA passkey required: login of role-itadmin" in journal, journal[-2000:]
+    assert login_with_totp(lab_, "role-itadmin").client.uid() == lab_.users["role-itadmin"]

@@ -52,6 +52,7 @@ REFUSED = {
     "a nurse who deletes patients": ({"odoo_access_roles": [{"key": "nurse", "name": "Nurse", "groups": ["base.group_user"], "phi": {"res.partner": "rwd"}}], "odoo_access_role_conflicts": [], "odoo_access_admin_role": ""}, "odoo_access_roles[0] (nurse): deletes res.partner records; only the privacy officer deletes PHI without a written phi_reason"),
     "a conflict naming an unknown role": ({"odoo_access_role_conflicts": [["it_admin", "surgeon"]]}, "odoo_access_role_conflicts: ['it_admin', 'surgeon'] names unknown role(s) surgeon"),
     "a PHI model without its no-PHI domain": ({"odoo_access_no_phi_domains": {"res.partner": "[]", "ir.attachment": "[]"}}, "odoo_access_no_phi_domains has no domain for calendar.event"),
+    "passkey-only logins on Odoo 17.0": ({"odoo_version": "17.0", "odoo_privileged_require_passkey": True}, "odoo_privileged_require_passkey needs Odoo 18.0 or later", D12),
     # the service
     "Odoo on every interface": ({"odoo_http_interface": "0.0.0.0"}, "odoo_http_interface must be 127.0.0.1 or ::1 (got 0.0.0.0)"),
     "workers 0 (threaded mode) is refused, not replaced": ({"odoo_workers": 0}, "odoo_workers is 0; it must be at least 1"),

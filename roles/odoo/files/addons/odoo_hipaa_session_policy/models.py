@@ -238,6 +238,22 @@ class ResUsers(models.Model):
     def _rpc_api_keys_only(self):
         return bool(self._mfa_type()) or super()._rpc_api_keys_only()
 
+    def _check_credentials(self, *args, **kwargs):
+        """§164.312(d): under odoo_hipaa.passkey_required_groups, a privileged
+        user's password login is refused (Odoo then logs the failed login and
+        counts it for the cooldown). Odoo 17 returns no auth_info: unchanged."""
+        auth_info = super()._check_credentials(*args, **kwargs)
+        if isinstance(auth_info, dict) and auth_info.get("auth_method") == "password":
+            groups = policy.single_session_groups(
+                self.env["ir.config_parameter"].sudo().get_param(policy.PARAM_PASSKEY_GROUPS))
+            user = self.env.user.sudo()
+            member = any(user.has_group(g) for g in groups if self.env.ref(g, raise_if_not_found=False))
+            if policy.passkey_refused(auth_info["auth_method"], member):
+                _logger.warning("HIPAA passkey required: login of %s (uid %s) refused (method password)",
+                                user.login, user.id)
+                raise AccessDenied()
+        return auth_info
+
 
 class Base(models.AbstractModel):
     """§164.312(a)(1), §164.514(d): archiving (or restoring) a record of a PHI

@@ -11,6 +11,10 @@ that arrives on it runs as the user.
 named in odoo_hipaa.single_session_groups holds one session at a time; a
 completed login ends the user's earlier sessions.
 
+§164.312(d): members of the groups named in odoo_hipaa.passkey_required_groups
+(the privileged roles, when the site requires it) log in with a passkey only:
+a password login is refused, logged.
+
 §164.312(a)(1), §164.514(d): archiving a record of a PHI model is a soft
 delete: only the roles that may delete its records archive (or restore) them;
 odoo_hipaa.phi_archive names them per model with the domain of its records
@@ -35,6 +39,7 @@ PARAM_IDLE = "odoo_hipaa.session_idle_timeout"
 PARAM_ABSOLUTE = "odoo_hipaa.session_absolute_lifetime"
 PARAM_SINGLE_SESSION = "odoo_hipaa.single_session_groups"
 PARAM_PHI_ARCHIVE = "odoo_hipaa.phi_archive"
+PARAM_PASSKEY_GROUPS = "odoo_hipaa.passkey_required_groups"
 DEFAULT_IDLE = 600
 DEFAULT_ABSOLUTE = 28800
 # A value outside these bounds is a mistake (or tampering): use the default.
@@ -228,3 +233,10 @@ def archive_verdict(fields, superuser, phi_records_change, is_archiver):
     if is_archiver and set(fields) == {"active"}:
         return ARCHIVER
     return REFUSE
+
+
+def passkey_refused(auth_method, is_member):
+    """A login is refused when its user must use a passkey and it used the
+    password (Odoo 18: auth_info auth_method 'password'; a passkey login is
+    'passkey', an API key 'apikey', which stay as they are)."""
+    return bool(is_member) and auth_method == "password"

@@ -259,3 +259,4 @@ def test_with_passkeys_required_a_privileged_password_login_is_refused(host, rol
     journal = host.check_output(f"journalctl -t odoo --since @{int(since) - 2} --no-pager -o cat")
     assert "HIPAA passkey required: login of role-itadmin" in journal, journal[-2000:]
     assert login_with_totp(lab_, "role-itadmin").client.uid() == lab_.users["role-itadmin"]
+

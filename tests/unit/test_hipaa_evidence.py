@@ -669,7 +669,8 @@ MATRIX_ROLES = [{"key": "nurse", "name": "Nurse", "groups": ["base.group_user"],
                 {"key": "it_admin", "name": "IT Admin", "groups": ["base.group_user", "base.group_system"], "phi": {}}]
 
 
-def _matrix_ctx(doc, roles=MATRIX_ROLES):
+def _matrix_ctx(doc, roles=None):
+    roles = MATRIX_ROLES if roles is None else roles
     psql = "runuser -u postgres -- psql -XAtq -F \t -d odoo -c "
     settings = {"odoo_phi_models": MATRIX_PHI, "odoo_access_roles": roles, "odoo_access_role_conflicts": [],
                 "odoo_access_no_phi_domains": MATRIX_DOMAINS}

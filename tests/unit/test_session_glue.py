@@ -68,6 +68,7 @@ def glue():
     http.request = types.SimpleNamespace()
     api = types.ModuleType("odoo.api")
     api.Environment = Env
+    api.model_create_multi = lambda method: method
     models = types.ModuleType("odoo.models")
     models.AbstractModel = Parent
     addons = types.ModuleType("odoo.addons")

@@ -15,6 +15,8 @@ read from the live database (§164.312(a)(1), §164.514(d) minimum necessary):
 - archiving a patient is a soft delete: the nurse (who writes patients) may
   not, the privacy officer (who deletes them, but writes none) may, and
   restores it, each logged; records without PHI (a company) are not guarded;
+- IT Admin creates a user (the addon makes its contact), but no bare contact
+  and no user on a patient's contact;
 - the evidence row odoo_privileged_passkey names each IT Admin and Privacy
   Officer without a passkey (Odoo's auth_passkey), and no longer once a key
   is stored for them (the row reads what auth_passkey stores; the WebAuthn
@@ -230,6 +232,30 @@ def test_a_company_contact_is_archived_by_whoever_writes_it(host, roled):
     finally:
         host.run("runuser -u postgres -- psql -XAtd odoo -c "
                  + shlex.quote(f"UPDATE res_partner SET active = true WHERE id = {int(company)}"))
+
+
+
+def test_it_admin_creates_a_user_but_no_patient_contact(host, roled):
+    """Odoo makes a new user's contact before the user exists; the addon makes
+    it for a user-administrator, so IT Admin creates users in Odoo's form. A
+    bare contact (a patient's, for all the rule can tell) stays refused, and so
+    does a new user on a patient's contact, which would make it readable."""
+    lab_, patients = roled
+    client = login_with_totp(lab_, "role-itadmin").client
+    login = f"itadmin-made-{int(time.time() * 1000)}"
+    made = client.call_kw("res.users", "create", [{"name": "Made By IT Admin (lab)", "login": login}])
+    assert isinstance(made.get("result"), int), made
+    row = host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + shlex.quote(
+        f"SELECT p.name FROM res_users u JOIN res_partner p ON p.id = u.partner_id WHERE u.login = '{login}'"))
+    assert row == "Made By IT Admin (lab)"
+    assert error_name(client.call_kw("res.partner", "create", [{"name": "Walk-in by IT (lab)"}])) == ACCESS_DENIED
+    patient = patients["odoo-hipaa-access-patient"]
+    onto = client.call_kw("res.users", "create", [{"login": login + "-p", "partner_id": patient}])
+    assert error_name(onto) == ACCESS_DENIED, onto
+    assert host.check_output("runuser -u postgres -- psql -XAtd odoo -c " + shlex.quote(
+        f"SELECT count(*) FROM res_users WHERE partner_id = {int(patient)}")) == "0"
+    host.run("runuser -u postgres -- psql -XAtd odoo -c "
+             + shlex.quote(f"UPDATE res_users SET active = false WHERE login = '{login}'"))
 
 
 PASSKEY_PARAM_SCRIPT = r'''

@@ -48,7 +48,7 @@ collection_build() {
   cmp -s requirements.txt "$out/ee/_build/requirements.txt" ||
     { echo "ansible-builder create did not produce a context that installs requirements.txt and bindep.txt"; return 1; }
   # The installed artifact (not this work tree) must provide the roles and the filter.
-  for role in postgresql nginx backup backup_server evidence odoo baseline log_shipping luks privacy_review; do
+  for role in postgresql patroni etcd nginx backup backup_server evidence odoo baseline log_shipping luks privacy_review; do
     ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t role "onprem.odoo_hipaa.$role" >/dev/null || return 1
   done &&
   ANSIBLE_COLLECTIONS_PATH="$out/installed" ansible-doc -t filter onprem.odoo_hipaa.scram_sha256_verifier >/dev/null &&
@@ -115,7 +115,7 @@ if [ $# -eq 0 ]; then
   static_pid=$!
   # longest first, so the short ones fill in beside them
   mapfile -t scenarios < <(ls molecule/*/molecule.yml | cut -d/ -f2 |
-    awk 'BEGIN { n = split("luks odoo site backup postgresql pgbackrest log_shipping baseline nginx", o, " ")
+    awk 'BEGIN { n = split("luks odoo ha site backup postgresql pgbackrest log_shipping baseline nginx", o, " ")
                  for (i = 1; i <= n; i++) rank[o[i]] = i }
          { print (($0 in rank) ? rank[$0] : 99), $0 }' | sort -n | cut -d' ' -f2)
 else

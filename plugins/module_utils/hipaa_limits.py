@@ -36,10 +36,19 @@ LIMITS = {
     "allowed_network_min_prefix_v6": 48,
     # §164.308(a)(1)(ii)(B): the highest `systemd-analyze security` exposure
     # each sandboxed service may have (postgresql@ means every cluster unit).
+    # The HA rack (#18): etcd needs a majority, so an odd number of at least
+    # three members (fewer only with a written waiver); Patroni's leader key
+    # lives at most this long (a cut-off primary demotes within it).
+    "ha_etcd_members_min": 3,
+    "ha_patroni_ttl_max": 60,
     "sandbox_exposure_max": {
         "odoo.service": 2.5,
         "nginx.service": 5.0,
         "postgresql@": 5.0,
+        # The HA rack (#18): Patroni starts as postgres with no capability at
+        # all; etcd faces the rack network with TLS and client certificates.
+        "patroni@": 5.0,
+        "etcd.service": 3.0,
         "rsyslog.service": 5.0,
         # The backup units hold the filestore, the dump and the repository
         # password: run as root, they are bounded to 2.3 (roles/backup).

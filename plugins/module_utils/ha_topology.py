@@ -79,5 +79,6 @@ def problems(spec: dict) -> list:
         out.append(f"no usable etcd member for Patroni ({etcd}): set etcd_listen_address on role etcd's members"
                    " or patroni_etcd_hosts")
     else:
-        out.extend(member_count_problems(len(etcd), spec.get("etcd_waiver_reason") or ""))
+        out.extend(member_count_problems(len(etcd), spec.get("etcd_waiver_reason") or "",
+                                         "etcd (patroni_etcd_hosts, or role etcd's group)"))
     return out

@@ -10,7 +10,7 @@ pass/fail/waived, the observed value and the expectation. The module never
 changes the host, so it is safe in --check mode and against production.
 
 The checks live in one file per layer, plugins/module_utils/evidence_<layer>.py
-(baseline, odoo, postgresql, nginx, luks, log_shipping, backup), the shared
+(baseline, odoo, postgresql, nginx, luks, log_shipping, backup, privacy, ha), the shared
 context and helpers in evidence_core.py; this module merges the layers' CHECKS.
 """
 
@@ -70,12 +70,19 @@ options:
       - C(odoo_privileged_passkey) (IA-1) - on the database host, every active user of a healthcare role marked
         privileged (O(settings.odoo_access_roles)) has registered a passkey (Odoo's auth_passkey, FIDO2/WebAuthn).
       - C(odoo_master_password) (IA-1) - Odoo's master password is stored as a pbkdf2-sha512 hash.
+      - C(patroni_api_auth) (IA-1) - on a Patroni member, the REST API is HTTPS, requires a client certificate for every
+        call (a request without one is refused) and a password for calls that change state.
       - C(tls_protocols) (TS-1) - HTTPS refuses TLSv1 and TLSv1.1 and accepts TLSv1.2 and TLSv1.3.
       - C(tls_weak_cipher) (TS-1) - HTTPS refuses weak cipher suites.
       - C(hsts) (TS-1) - HTTPS sends the HSTS header.
       - C(cookie_flags) (TS-1) - the C(session_id) cookie is Secure, HttpOnly and SameSite.
       - C(http_redirect) (TS-1) - plain HTTP redirects to HTTPS.
       - C(pg_tls) (TS-1) - PostgreSQL has TLS on, TLSv1.2 at least.
+      - C(pg_replication_tls) (TS-1) - on a Patroni member, streaming replication runs over TLS 1.2 or later. On the
+        primary every standby connection uses the replication role's certificate; on a replica the WAL receiver streams
+        with C(sslmode=verify-full) and a client certificate.
+      - C(etcd_tls) (TS-1) - on an etcd member, client and peer URLs are https only, client certificates are required on
+        both, no automatic TLS and no v2 API; a handshake without a client certificate is refused.
       - C(tls_certificate) (TS-1) - the certificate nginx serves has at least 14 days left (a third of a lifetime shorter
         than 42 days), covers O(settings.https_server_name) and is the one nginx's configuration names (a renewal
         nginx did not load fails it).
@@ -91,6 +98,9 @@ options:
         C(--append-only --private-repos --client-ca --htpasswd), and no SFTP client key is installed.
       - C(wal_archiving) (CP-1) - WAL is archived into pgBackRest and no segment waits longer than the RPO target (300 s).
       - C(restore_drill) (CP-2) - the restore drill passed within 8 days and its weekly timer is active.
+      - C(cluster_sync_standby) (CP-2) - on a Patroni member, the cluster has exactly one leader, a synchronous standby
+        (when O(settings.patroni_synchronous_mode)), every member running or streaming, and the members the inventory
+        declares (O(settings.patroni_members)).
       - C(pitr_drill) (CP-2) - the point-in-time drill passed within 8 days (marker present just after its target, absent
         just before) and its weekly timer is active.
       - C(odoo_sandbox) (SH-1) - the Odoo service's systemd exposure is within its limit.
@@ -238,6 +248,20 @@ options:
         type: list
         elements: str
         default: [sshd, odoo]
+      patroni_members:
+        description: The Patroni cluster's members as the inventory declares them (C(cluster_sync_standby),
+          C(pg_replication_tls)).
+        type: list
+        elements: str
+        default: []
+      patroni_synchronous_mode:
+        description: Whether the cluster must have a synchronous standby (C(cluster_sync_standby)).
+        type: bool
+        default: true
+      patroni_replication_user:
+        description: The replication role, the CN of its client certificate (C(pg_replication_tls)).
+        type: str
+        default: replicator
       auditd_keys:
         description: The keys the loaded auditd rules must carry (C(auditd_rules)).
         type: list
@@ -391,6 +415,7 @@ from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_luks im
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_log_shipping import CHECKS as LOG_SHIPPING_CHECKS
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_backup import CHECKS as BACKUP_CHECKS
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_privacy import CHECKS as PRIVACY_CHECKS
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_ha import CHECKS as HA_CHECKS
 
 try:
     from ansible.module_utils.basic import AnsibleModule
@@ -408,6 +433,7 @@ CHECKS = merge_checks((
     ("log_shipping", LOG_SHIPPING_CHECKS),
     ("backup", BACKUP_CHECKS),
     ("privacy", PRIVACY_CHECKS),
+    ("ha", HA_CHECKS),
 ))
 
 
@@ -443,6 +469,9 @@ SETTINGS_SPEC = dict(
     backup_server_state_dir=dict(type="str", default="/var/lib/odoo-hipaa-backup-server"),
     backup_server_authorized_keys=dict(type="str", default="/etc/ssh/authorized_keys", no_log=False),
     fail2ban_jails=dict(type="list", elements="str", default=["sshd", "odoo"]),
+    patroni_members=dict(type="list", elements="str", default=[]),
+    patroni_synchronous_mode=dict(type="bool", default=True),
+    patroni_replication_user=dict(type="str", default="replicator"),
     auditd_keys=dict(type="list", elements="str", default=[], no_log=False),  # audit rule keys, not secrets
     aide_config=dict(type="str", default="/etc/aide/odoo-hipaa.conf"),
     aide_database=dict(type="str", default="/var/lib/aide/odoo-hipaa.db"),

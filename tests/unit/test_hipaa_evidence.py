@@ -26,7 +26,7 @@ ev = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ev)
 
 # One file per layer, each exporting CHECKS = {name: (control, title, check)}.
-LAYERS = ("baseline", "odoo", "postgresql", "nginx", "luks", "log_shipping", "backup", "privacy")
+LAYERS = ("baseline", "odoo", "postgresql", "nginx", "luks", "log_shipping", "backup", "privacy", "ha")
 _UTILS = _ROOT / "plugins" / "module_utils"
 _LAYER_PATHS = [_UTILS / ("evidence_%s.py" % layer) for layer in LAYERS]
 

@@ -82,9 +82,9 @@ def check_cluster_sync_standby(ctx):
         problems.append("not running or streaming: " + ", ".join(down))
     if declared and seen != declared:
         problems.append("members %s, the inventory declares %s" % (seen, declared))
-    observed = {"members": ["%s %s %s (lag %s MB)" % (m.get("Member"), m.get("Role"), m.get("State"),
-                                                     m.get("Lag in MB", 0)) for m in members],
-                "problems": problems}
+    listing = ["%s %s %s (lag %s MB)" % (m.get("Member"), m.get("Role"), m.get("State"), m.get("Lag in MB", 0))
+               for m in members]
+    observed = {"members": listing, "problems": problems}
     expected = "one leader, %severy declared member running or streaming" % (
         "a synchronous standby, " if ctx.s("patroni_synchronous_mode", True) else "")
     return not problems, observed, expected

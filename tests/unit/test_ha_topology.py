@@ -50,3 +50,13 @@ def test_sync_off_and_a_single_etcd_pass_only_with_a_written_reason():
 @pytest.mark.parametrize("count, ok", [(1, False), (2, False), (3, True), (4, False), (5, True)])
 def test_etcd_needs_an_odd_count_of_at_least_three(count, ok):
     assert (ha_topology.member_count_problems(count, "") == []) is ok
+
+
+def test_a_single_member_only_without_synchronous_mode_and_with_the_waivers():
+    solo = dict(GOOD, host="db1", members=["db1"], releases=["12"], addresses=["10.0.0.1"],
+                etcd_hosts=["10.0.0.1:2379"])
+    assert "at least 2" in " ".join(ha_topology_problems(solo))
+    waived = dict(solo, synchronous_mode=False, async_waiver_reason="staging rack, no standby to wait for",
+                  etcd_waiver_reason="one etcd member on the staging host")
+    assert ha_topology_problems(waived) == []
+    assert "at least 2" in " ".join(ha_topology_problems(dict(waived, members=[], releases=[], addresses=[])))

@@ -14,6 +14,8 @@ an etcd member and a Patroni member, and a client that connects as Odoo does.
   acknowledged write is lost, the old primary rejoins as a streaming replica
   (durations to reports/ci/ha-failover.json);
 - the evidence report's rows of the cluster pass on every member;
+- a planned switchover (playbooks/ha_switchover.yml) under a writer loses no
+  acknowledged write, and a candidate that is not a member is refused;
 - etcd loses one member: writes go on; loses two: no node stays writable (no
   split brain), and all recovers when they return;
 - refused input before any change: synchronous mode off without a waiver, an
@@ -240,10 +242,10 @@ def test_a_changed_configuration_is_checked_on_a_running_member(cluster):
     h = cluster(DB[0])
     live = h.run("/usr/local/sbin/odoo-hipaa-patroni-checkconf /etc/patroni/17-main.yml")
     assert live.rc == 0, live.stderr
-    h.run("sed 's/^  verify_client: required/  verify_client: sometimes/' /etc/patroni/17-main.yml > /root/broken.yml")
+    h.run("sed -E 's/^(    ttl:) [0-9]+$/\\1 soon/' /etc/patroni/17-main.yml > /root/broken.yml")
     broken = h.run("/usr/local/sbin/odoo-hipaa-patroni-checkconf /root/broken.yml")
     h.run("rm -f /root/broken.yml")
-    assert broken.rc != 0 and "verify_client" in broken.stdout + broken.stderr, broken.stdout + broken.stderr
+    assert broken.rc != 0 and "ttl" in broken.stdout + broken.stderr, broken.stdout + broken.stderr
 
 
 # --- the evidence report's rows -------------------------------------------------
@@ -252,9 +254,10 @@ HA_ROWS = {"patroni": ["cluster_sync_standby", "pg_replication_tls", "patroni_ap
            "etcd": ["etcd_tls"]}
 
 
-def evidence(name: str, checks: list[str]) -> dict:
+def evidence(name: str, checks: list[str], settings: dict | None = None) -> dict:
     """The evidence module's rows on one member, run as verify.yml runs it."""
-    settings = {"patroni_members": DB, "patroni_synchronous_mode": True, "patroni_replication_user": "replicator"}
+    settings = dict({"patroni_members": DB, "patroni_synchronous_mode": True, "patroni_replication_user": "replicator"},
+                    **(settings or {}))
     args = json.dumps({"checks": checks, "settings": settings})
     proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), name,
                            "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
@@ -345,6 +348,38 @@ def test_sigkill_of_the_primary_loses_no_acknowledged_write(cluster):
     assert lost == [], f"acknowledged writes lost: {lost}"
     assert len(result["acked"]) > 0 and result["acked"][-1] > result["acked"][0]
     assert rejoined["State"] == "streaming" and rejoined["Role"] in ("Replica", "Sync Standby")
+
+
+def switchover(*extra: str) -> subprocess.CompletedProcess:
+    """playbooks/ha_switchover.yml against the lab, as an operator runs it."""
+    root = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."))
+    return subprocess.run(["ansible-playbook", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent),
+                           str(root / "playbooks" / "ha_switchover.yml"), *extra],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400,
+                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+
+
+def test_a_planned_switchover_loses_no_acknowledged_write(cluster):
+    ms = members(cluster)
+    old = leader(cluster)
+    sync = next(m["Member"] for m in ms if m["Role"] == "Sync Standby")
+    # refused before any change: a candidate that is not a member
+    wrong = switchover("-e", f"patroni_switchover_candidate={CLIENT}")
+    assert wrong.returncode != 0 and "No switchover, nothing was changed" in wrong.stdout, wrong.stdout[-2000:]
+    assert leader(cluster) == old
+    run, seconds = f"switchover{int(time.time())}", 45
+    _writer(cluster, run, seconds)
+    time.sleep(8)
+    done = switchover()
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert leader(cluster) == sync
+    result = _writer_result(cluster, run, seconds)
+    lost = _lost(cluster, run, result["acked"])
+    record("switchover", {"old_leader": old, "new_leader": sync, "write_gap_s": result["max_gap_s"],
+                          "acknowledged": len(result["acked"]), "acknowledged_writes_lost": len(lost),
+                          "errors": result["error_count"]})
+    assert lost == [], f"acknowledged writes lost: {lost}"
+    wait_for("the old primary streaming again", lambda: healthy(cluster), timeout=120)
 
 
 def podman(*args: str) -> None:

@@ -64,6 +64,11 @@ REFUSED = {
     "a remote database without Odoo's client certificate": (REMOTE_DB, "with odoo_db_ssl_ca_file (the CA of the database server) and Odoo's client certificate"),
     "a remote database whose key file is missing": (dict(REMOTE_DB, odoo_db_ssl_cert_file="/etc/ssl/certs/ca-certificates.crt", odoo_db_ssl_key_file="/nonexistent/odoo.key"), "/nonexistent/odoo.key (a TLS file for the remote database) is not a file on the controller."),
     "a remote database with sslmode require": (dict(REMOTE_DB, odoo_db_sslmode="require"), "odoo_db_sslmode"),
+    # a cluster's members (role patroni, #18)
+    "a cluster list beside a single database host": ({"odoo_db_hosts": ["db1", "db2", "db3"], "odoo_db_host": "db.example.org"}, "and not together with odoo_db_host"),
+    "a cluster member given with its port": ({"odoo_db_hosts": ["db1:5432", "db2", "db3"]}, "odoo_db_hosts must be a YAML list of the cluster's members, each a host name or address (no commas, spaces"),
+    "a cluster list written as one string": ({"odoo_db_hosts": "db1,db2,db3"}, "odoo_db_hosts must be a YAML list (e.g. [a, b]), got the string 'db1,db2,db3'"),
+    "a cluster without Odoo's client certificate": ({"odoo_db_hosts": ["db1", "db2", "db3"]}, "the connection must use odoo_db_sslmode verify-full"),
 }
 
 

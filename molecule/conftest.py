@@ -29,6 +29,8 @@ from testinfra.backend.podman import PodmanBackend
 # The collection's limits (plugins/module_utils/hipaa_limits.py), the same the
 # roles validate against and the evidence report judges by.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collections"))
+# Helpers the scenarios' tests share (lab_evidence.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS  # noqa: E402
 
 

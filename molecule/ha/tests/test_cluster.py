@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lab_evidence import evidence_rows
 
 DB = ["ha-db1-d13", "ha-db2-d13", "ha-db3-d13"]
 CLIENT = "ha-client-d13"
@@ -258,15 +259,7 @@ def evidence(name: str, checks: list[str], settings: dict | None = None) -> dict
     """The evidence module's rows on one member, run as verify.yml runs it."""
     settings = dict({"patroni_members": DB, "patroni_synchronous_mode": True, "patroni_replication_user": "replicator"},
                     **(settings or {}))
-    args = json.dumps({"checks": checks, "settings": settings})
-    proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), name,
-                           "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                                   ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    report, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
-    return {row["check"]: row for row in report["plays"][0]["tasks"][0]["hosts"][name]["rows"]}
+    return evidence_rows(name, checks, settings)
 
 
 def test_the_evidence_rows_of_the_cluster_pass_on_every_member(cluster):

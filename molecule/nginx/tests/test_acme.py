@@ -12,12 +12,10 @@ memory), so no test after it renews."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
+from lab_evidence import evidence_rows
 
 ACME = "nginx-d13"
 CLIENT = "nginx-d12"
@@ -73,18 +71,7 @@ def last_renewal(acme) -> dict:
 
 def evidence(host: str, checks: list[str]) -> dict:
     """The rows of onprem.odoo_hipaa.hipaa_evidence run on the lab host, by check."""
-    settings = {"https_server_name": host, "acme_server": SERVER}
-    args = json.dumps({"checks": checks, "settings": settings})
-    proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), host,
-                           "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                                   ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    # the JSON document, then whatever other callbacks print after it
-    report, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
-    result = report["plays"][0]["tasks"][0]["hosts"][host]
-    return {row["check"]: row for row in result["rows"]}
+    return evidence_rows(host, checks, {"https_server_name": host, "acme_server": SERVER})
 
 
 def start_certbot(acme):

@@ -32,12 +32,12 @@ import dataclasses
 import json
 import os
 import shlex
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import yaml
+from lab_evidence import evidence_rows
 from odoo_client import error_name
 from test_safeguards import (  # noqa: F401  pylint: disable=unused-import
     PASSWORD, SETUP_SCRIPT, TOTP_SECRET, USERS, lab, login_with_totp, odoo_shell)
@@ -87,16 +87,7 @@ def matrix(host, check: str = "odoo_access_matrix") -> dict:
                 "odoo_access_roles": DEFAULTS["odoo_access_roles"],
                 "odoo_access_role_conflicts": DEFAULTS["odoo_access_role_conflicts"],
                 "odoo_access_no_phi_domains": DEFAULTS["odoo_access_no_phi_domains"]}
-    args = json.dumps({"checks": [check], "settings": settings})
-    proc = subprocess.run(["ansible", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent), name,
-                           "-m", "onprem.odoo_hipaa.hipaa_evidence", "-a", args],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=300,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
-                                   ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    report, _end = json.JSONDecoder().raw_decode(proc.stdout[proc.stdout.index("{"):])
-    [row] = report["plays"][0]["tasks"][0]["hosts"][name]["rows"]
-    return row
+    return evidence_rows(name, [check], settings)[check]
 
 
 def group_of(host, login: str, xmlid: str, add: bool) -> None:

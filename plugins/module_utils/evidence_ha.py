@@ -170,6 +170,40 @@ def check_patroni_api_auth(ctx):
         "HTTPS, a client certificate of the site CA for every call, a password for every change"
 
 
+def check_odoo_shared_state(ctx):
+    """Several Odoo nodes on this cluster's database share everything through
+    it: attachments in the database (none left in a node's filestore) and the
+    sessions in their own database (session_db's table present)."""
+    nodes = sorted(ctx.s("odoo_nodes", []))
+    if len(nodes) <= 1:
+        return True, {"odoo_nodes": nodes}, "one Odoo node: node-local sessions and attachments are allowed"
+    db = ctx.s("odoo_database", "odoo")
+    sessions_db = ctx.s("odoo_session_database", "") or ""
+    problems = []
+    location = _psql(ctx, "SELECT value FROM ir_config_parameter WHERE key = 'ir_attachment.location'", db)
+    location = location[0][0] if location and location[0] else "file (unset)"
+    if location != "db":
+        problems.append("ir_attachment.location is %s: attachments live on one node's disk" % location)
+    on_disk = _psql(ctx, "SELECT count(*) FROM ir_attachment WHERE type = 'binary' AND store_fname IS NOT NULL", db)
+    on_disk = int(on_disk[0][0]) if on_disk and on_disk[0] and on_disk[0][0].isdigit() else -1
+    if on_disk != 0:
+        problems.append("%s binary attachment(s) point into a node's filestore" % (on_disk if on_disk >= 0 else "?"))
+    if not sessions_db:
+        problems.append("no session database declared (odoo_session_store db, postgresql_odoo_session_database)")
+    else:
+        try:
+            table = _psql(ctx, "SELECT to_regclass('public.http_sessions') IS NOT NULL", sessions_db) == [["t"]]
+        except Fail as exc:
+            table, problems = False, problems + [str(exc)[:160]]
+        if not table:
+            problems.append("no http_sessions table in %s: the nodes do not share their sessions" % sessions_db)
+    observed = {"odoo_nodes": nodes, "attachment_location": location, "attachments_on_disk": on_disk,
+                "session_database": sessions_db, "problems": problems}
+    return not problems, observed, \
+        "attachments in the database (none in a filestore) and sessions in %s, shared by every Odoo node" % (
+            sessions_db or "a session database")
+
+
 CHECKS = {
     "cluster_sync_standby": ("CP-2", "The Patroni cluster has one leader and a synchronous standby",
                              check_cluster_sync_standby),
@@ -178,4 +212,6 @@ CHECKS = {
     "etcd_tls": ("TS-1", "etcd speaks TLS only and requires client certificates", check_etcd_tls),
     "patroni_api_auth": ("IA-1", "Patroni's REST API requires a client certificate and a password for changes",
                          check_patroni_api_auth),
+    "odoo_shared_state": ("CP-2", "Several Odoo nodes share sessions and attachments through the cluster",
+                          check_odoo_shared_state),
 }

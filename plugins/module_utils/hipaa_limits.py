@@ -44,6 +44,9 @@ LIMITS = {
     "sandbox_exposure_max": {
         "odoo.service": 2.5,
         "nginx.service": 5.0,
+        # The HA rack's backend listener on each Odoo node (role nginx): the
+        # same nginx and sandbox, facing the rack network.
+        "odoo-hipaa-nginx-backend.service": 5.0,
         "postgresql@": 5.0,
         # The HA rack (#18): Patroni starts as postgres with no capability at
         # all; etcd faces the rack network with TLS and client certificates.

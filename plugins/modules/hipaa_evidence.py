@@ -101,6 +101,9 @@ options:
       - C(cluster_sync_standby) (CP-2) - on a Patroni member, the cluster has exactly one leader, a synchronous standby
         (when O(settings.patroni_synchronous_mode)), every member running or streaming, and the members the inventory
         declares (O(settings.patroni_members)).
+      - C(odoo_shared_state) (CP-2) - with several Odoo nodes (O(settings.odoo_nodes)), attachments are in the database
+        (C(ir_attachment.location) db, no binary attachment left in a filestore) and the sessions in their own database
+        (O(settings.odoo_session_database) holds session_db's C(http_sessions)); one node passes as it is.
       - C(pitr_drill) (CP-2) - the point-in-time drill passed within 8 days (marker present just after its target, absent
         just before) and its weekly timer is active.
       - C(odoo_sandbox) (SH-1) - the Odoo service's systemd exposure is within its limit.
@@ -262,6 +265,15 @@ options:
         description: The replication role, the CN of its client certificate (C(pg_replication_tls)).
         type: str
         default: replicator
+      odoo_nodes:
+        description: The site's Odoo nodes (C(odoo_shared_state)).
+        type: list
+        elements: str
+        default: []
+      odoo_session_database:
+        description: The database of Odoo's shared sessions, session_db (C(odoo_shared_state)).
+        type: str
+        default: ""
       auditd_keys:
         description: The keys the loaded auditd rules must carry (C(auditd_rules)).
         type: list
@@ -472,6 +484,8 @@ SETTINGS_SPEC = dict(
     patroni_members=dict(type="list", elements="str", default=[]),
     patroni_synchronous_mode=dict(type="bool", default=True),
     patroni_replication_user=dict(type="str", default="replicator"),
+    odoo_nodes=dict(type="list", elements="str", default=[]),
+    odoo_session_database=dict(type="str", default=""),
     auditd_keys=dict(type="list", elements="str", default=[], no_log=False),  # audit rule keys, not secrets
     aide_config=dict(type="str", default="/etc/aide/odoo-hipaa.conf"),
     aide_database=dict(type="str", default="/var/lib/aide/odoo-hipaa.db"),

@@ -168,3 +168,39 @@ def test_the_rest_api_refusing_a_request_without_a_certificate_passes():
 def test_an_open_or_unauthenticated_rest_api_fails(config, answer, problem):
     row = one(api_ctx(config, answer), "patroni_api_auth")
     assert row["status"] == "fail" and problem in json.dumps(row["observed"]), row
+
+
+# --- odoo_shared_state -------------------------------------------------------------
+
+ODOO_PSQL = "runuser -u postgres -- psql -XAtq -F \t -d odoo -c "
+SESSIONS_PSQL = "runuser -u postgres -- psql -XAtq -F \t -d odoo_sessions -c "
+
+
+def shared_ctx(location="db\n", on_disk="0\n", table="t\n", nodes=("app1", "app2"), sessions_db="odoo_sessions"):
+    return make_ctx(outputs={ODOO_PSQL + "SELECT value FROM ir_config_parameter": location,
+                             ODOO_PSQL + "SELECT count(*) FROM ir_attachment": on_disk,
+                             SESSIONS_PSQL + "SELECT to_regclass": table},
+                    settings={"odoo_nodes": list(nodes), "odoo_database": "odoo",
+                              "odoo_session_database": sessions_db})
+
+
+def test_two_nodes_sharing_attachments_and_sessions_through_the_cluster_pass():
+    row = one(shared_ctx(), "odoo_shared_state")
+    assert row["status"] == "pass", row
+    assert row["control"] == "CP-2"
+
+
+def test_one_odoo_node_may_keep_its_files_on_its_disk():
+    assert one(shared_ctx(location="", on_disk="12\n", nodes=("app1",)), "odoo_shared_state")["status"] == "pass"
+
+
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"location": ""}, "ir_attachment.location is file (unset)"),
+    ({"location": "file\n"}, "ir_attachment.location is file"),
+    ({"on_disk": "3\n"}, "3 binary attachment(s) point into a node's filestore"),
+    ({"table": "f\n"}, "no http_sessions table in odoo_sessions"),
+    ({"sessions_db": ""}, "no session database declared"),
+])
+def test_node_local_attachments_or_sessions_with_two_nodes_fail(kwargs, problem):
+    row = one(shared_ctx(**kwargs), "odoo_shared_state")
+    assert row["status"] == "fail" and problem in json.dumps(row["observed"]), row

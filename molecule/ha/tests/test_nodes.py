@@ -248,3 +248,34 @@ def refused(refused_batch, nodes):
 @pytest.mark.parametrize("case", list(REFUSED))
 def test_bad_input_is_refused_before_any_change(refused, case):
     refused.check(case)
+
+
+def lab_pki(name: str) -> str:
+    return os.path.join(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"], "pki", name)
+
+
+NGINX_REFUSED = {
+    "one Odoo node behind the entry": (
+        {"nginx_odoo_nodes": [APPS[1]]}, "list two or more Odoo nodes of the inventory"),
+    "a node the inventory lacks": (
+        {"nginx_odoo_nodes": APPS + ["ha-app9-d12"]}, 'not in the inventory: ["ha-app9-d12"]'),
+    "another node's backend certificate": (
+        {"nginx_backend_tls_cert_file": lab_pki(f"{APPS[0]}-backend.crt"),
+         "nginx_backend_tls_key_file": lab_pki(f"{APPS[0]}-backend.key")}, f"have the CN {APPS[1]}"),
+    "the public certificate, without the backend name": (
+        {"nginx_backend_tls_cert_file": lab_pki(f"{APPS[1]}.crt"),
+         "nginx_backend_tls_key_file": lab_pki(f"{APPS[1]}.key")}, "carry the SAN\nDNS:odoo-backend.ha-lab"),
+}
+NGINX_WATCHED = ["sha256sum /etc/nginx/odoo-hipaa-backend.conf /etc/nginx/conf.d/odoo-hipaa.conf",
+                 "systemctl show -p ActiveEnterTimestamp odoo-hipaa-nginx-backend.service nginx.service"]
+
+
+@pytest.fixture(scope="module")
+def nginx_refused(refused_batch, nodes):
+    return refused_batch("nginx", NGINX_REFUSED, [APPS[1]], [], NGINX_WATCHED)
+
+
+@pytest.mark.parametrize("case", list(NGINX_REFUSED))
+def test_bad_entry_input_is_refused_before_any_change(nginx_refused, case):
+    nginx_refused.check(case)
+

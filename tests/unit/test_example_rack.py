@@ -1,0 +1,78 @@
+"""The example rack inventory (inventories/example_rack) holds together: what
+one group's variables name about another group agrees with the hosts file, the
+cluster passes the roles' own topology check, and every vault name a vars
+file uses is in the group's vault template. A site copies this directory, so a
+mismatch here becomes a refused run (or worse, a silent one) at a hospital."""
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.ha_topology import problems
+
+RACK = Path(__file__).resolve().parents[2] / "inventories" / "example_rack"
+
+
+def load(path: str) -> dict:
+    return yaml.safe_load((RACK / path).read_text()) or {}
+
+
+HOSTS = load("hosts.yml")["all"]["children"]
+ALL = load("group_vars/all/vars.yml")
+DB = load("group_vars/patroni/vars.yml")
+APP = load("group_vars/odoo_app/vars.yml")
+
+
+def hosts(group: str) -> dict:
+    return HOSTS[group]["hosts"]
+
+
+def addresses(group: str) -> list[str]:
+    return [h["ansible_host"] + "/32" for h in hosts(group).values()]
+
+
+def test_the_node_lists_match_the_hosts_file():
+    assert ALL["rack_db_nodes"] == list(hosts("patroni"))
+    assert APP["nginx_odoo_nodes"] == list(hosts("odoo_app"))
+    assert HOSTS["etcd"]["children"] == {"patroni": None}, "every database node is an etcd member"
+
+
+def test_two_odoo_nodes_share_their_state_through_the_cluster():
+    assert APP["odoo_session_store"] == "db" and APP["odoo_attachment_storage"] == "db"
+    assert APP["odoo_session_database"] == DB["postgresql_odoo_session_database"] == "{{ rack_session_database }}"
+    assert APP["odoo_db_hosts"] == "{{ rack_db_nodes }}"
+
+
+def test_the_database_admits_every_odoo_node_and_the_firewall_agrees():
+    clients = sorted(c["address"] for c in DB["postgresql_tcp_clients"])
+    assert clients == sorted(addresses("odoo_app"))
+    assert all("rack_session_database" in c["database"] for c in DB["postgresql_tcp_clients"])
+    ports = {p["name"]: set(p["sources"]) for p in DB["baseline_open_ports"]}
+    members = set(addresses("patroni"))
+    assert ports["postgresql"] == members | set(addresses("odoo_app"))
+    assert ports["etcd_peer"] == members
+    assert members <= ports["etcd_client"] and members <= ports["patroni_api"]
+    app_ports = {p["name"]: set(p["sources"]) for p in APP["baseline_open_ports"]}
+    assert app_ports["odoo_backend"] == set(addresses("odoo_app"))
+
+
+def test_the_cluster_passes_the_topology_check():
+    members = list(hosts("patroni"))
+    for host in members:
+        found = problems({"scope": DB["patroni_scope"], "host": host, "members": members,
+                          "releases": ["13"] * len(members), "addresses": [f"10.20.0.{21 + i}" for i in range(len(members))],
+                          "scopes": [], "synchronous_mode": True, "async_waiver_reason": "",
+                          "ttl": 30, "loop_wait": 10, "retry_timeout": 10,
+                          "etcd_hosts": [f"10.20.0.{21 + i}:2379" for i in range(len(members))], "etcd_waiver_reason": ""})
+        assert found == [], found
+    user = DB["etcd_rbac_users"][0]
+    assert user["name"] == "patroni-" + DB["patroni_scope"] and user["prefix"] == f"/service/{DB['patroni_scope']}/"
+    assert DB["etcd_cluster_name"] == DB["patroni_scope"]
+
+
+def test_every_vault_name_used_has_a_template_line():
+    for group in ("patroni", "odoo_app"):
+        used = set(re.findall(r"vault_[a-z0-9_]+", (RACK / "group_vars" / group / "vars.yml").read_text()))
+        template = set(load(f"group_vars/{group}/vault.yml.example"))
+        assert used <= template, f"{group}: {sorted(used - template)} missing from vault.yml.example"

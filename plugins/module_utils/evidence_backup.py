@@ -33,9 +33,23 @@ def check_backup_timer(ctx):
     return ok, observed, "timer active and enabled"
 
 
+def _standby_skip(ctx, data):
+    """A Patroni member's job that left the work to the primary counts only
+    while the member is still a standby: a member promoted since must have
+    made its own run (None when the record is no such skip)."""
+    if data.get("result") != "skipped" or not data.get("cluster"):
+        return None
+    return _psql(ctx, "SELECT pg_is_in_recovery()") == [["t"]]
+
+
 def check_backup_recent(ctx):
     data = _json_file(ctx, ctx.s("backup_state_dir", "/var/lib/odoo-hipaa-backup") + "/last-backup.json")
     age = _age_hours(ctx, data["time"])
+    standby = _standby_skip(ctx, data)
+    if standby is not None:
+        return standby and age < 26, "last run at %s (%.1f h ago) skipped: %s%s" % (
+            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
+            "a standby of the cluster: its last run (less than 26 h old) left the backup to the primary"
     return data.get("result") == "ok" and age < 26, "last backup %s at %s (%.1f h ago)" % (
         data.get("result"), data["time"], age), "ok, less than 26 h old"
 
@@ -62,6 +76,12 @@ def check_restic_check(ctx):
 def check_restore_drill(ctx):
     data = _json_file(ctx, ctx.s("backup_state_dir", "/var/lib/odoo-hipaa-backup") + "/drill/last.json")
     age = _age_hours(ctx, data["time"])
+    standby = _standby_skip(ctx, data)
+    if standby is not None:
+        ok = standby and age < 24 * 8 and _unit_active(ctx, "odoo-hipaa-restore-drill.timer")[0]
+        return ok, "last drill at %s (%.1f h ago) skipped: %s%s" % (
+            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
+            "a standby of the cluster: its last drill (within 8 days) left the restore to the primary; weekly timer active"
     ok = data.get("result") == "ok" and age < 24 * 8 and _unit_active(ctx, "odoo-hipaa-restore-drill.timer")[0]
     # A host holds the database, the filestore or both (backup_components).
     restored = []

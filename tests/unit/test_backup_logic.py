@@ -289,3 +289,42 @@ def test_restore_refuses_a_component_the_run_does_not_hold(tmp_path, no_postgres
     with pytest.raises(job.JobError, match="holds filestore, not database"):
         job.restore_run(dict(cfg, components=["database"]), FakeRestic(cfg, cfg["repositories"][0]), run,
                         "odoo", None, None)
+
+
+# --- a member of a Patroni cluster -------------------------------------------------
+
+def _in_recovery(monkeypatch, answer):
+    """Only psql's pg_is_in_recovery() may run; restic is faked and must not be used on a standby."""
+    FakeRestic.snapshots_made, FakeRestic.commands = [], []
+    monkeypatch.setattr(job, "Restic", FakeRestic)
+    seen = []
+
+    def run(cmd, *a, **kw):
+        assert "pg_is_in_recovery()" in " ".join(cmd), f"a process other than the recovery check: {cmd}"
+        seen.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0 if answer != "error" else 2, answer if answer != "error" else "",
+                                           "could not connect" if answer == "error" else "")
+    monkeypatch.setattr(job.subprocess, "run", run)
+    return seen
+
+
+@pytest.mark.parametrize("entry, path", [("job_backup", "last-backup.json"), ("job_drill", "drill/last.json")])
+def test_a_standby_records_skipped_and_touches_no_repository(tmp_path, monkeypatch, entry, path):
+    cfg = dict(_cfg(tmp_path, ["database"], tmp_path / "none"), cluster="erp-rack1", host="erp-rack1")
+    seen = _in_recovery(monkeypatch, "t\n")
+    result = getattr(job, entry)(cfg)
+    assert result["result"] == "skipped" and result["cluster"] == "erp-rack1" and "standby" in result["reason"]
+    assert FakeRestic.commands == [] and len(seen) == 1
+    assert json.loads((tmp_path / "state" / path).read_text())["result"] == "skipped"
+
+
+def test_a_member_that_cannot_tell_its_role_fails_rather_than_skips(tmp_path, monkeypatch):
+    cfg = dict(_cfg(tmp_path, ["database"], tmp_path / "none"), cluster="erp-rack1", host="erp-rack1")
+    _in_recovery(monkeypatch, "error")
+    with pytest.raises(job.JobError, match="cannot tell whether this member of cluster erp-rack1 is its primary"):
+        job.job_backup(cfg)
+    assert not (tmp_path / "state" / "last-backup.json").exists()
+
+
+def test_outside_a_cluster_no_recovery_check_runs(tmp_path, no_postgresql):
+    assert job.standby_reason(_cfg(tmp_path, ["filestore"], tmp_path)) is None

@@ -22,6 +22,7 @@ HOSTS = load("hosts.yml")["all"]["children"]
 ALL = load("group_vars/all/vars.yml")
 DB = load("group_vars/patroni/vars.yml")
 APP = load("group_vars/odoo_app/vars.yml")
+BACKUP = load("group_vars/backup_server/vars.yml")
 
 
 def hosts(group: str) -> dict:
@@ -72,7 +73,20 @@ def test_the_cluster_passes_the_topology_check():
 
 
 def test_every_vault_name_used_has_a_template_line():
-    for group in ("patroni", "odoo_app"):
+    for group in ("patroni", "odoo_app", "backup_server"):
         used = set(re.findall(r"vault_[a-z0-9_]+", (RACK / "group_vars" / group / "vars.yml").read_text()))
         template = set(load(f"group_vars/{group}/vault.yml.example"))
         assert used <= template, f"{group}: {sorted(used - template)} missing from vault.yml.example"
+
+
+def test_the_cluster_is_one_client_of_the_backup_host():
+    """Whichever member is the primary backs up into the cluster's one
+    off-site repository: one client of the backup host, named by the scope."""
+    offsite = next(r for r in DB["backup_repositories"] if r["type"] == "rest")
+    [client] = BACKUP["backup_server_clients"]
+    assert client["name"] == DB["patroni_scope"]
+    assert offsite["user"] == "restic-" + client["name"] and offsite["port"] == client["rest_port"]
+    assert offsite["host"] in hosts("backup_server")
+    rest = next(p for p in BACKUP["baseline_open_ports"] if p["name"] == "restic_rest")
+    assert set(rest["sources"]) == set(addresses("patroni"))
+

@@ -165,6 +165,24 @@ def test_backup_age_and_drill():
     assert row["status"] == "pass" and "40 files" in row["observed"] and "None" not in row["observed"]
 
 
+def test_a_standby_of_a_cluster_passes_with_a_recent_skip_only_while_it_is_a_standby():
+    state = "/var/lib/odoo-hipaa-backup"
+    skip = json.dumps({"result": "skipped", "cluster": "erp-rack1", "time": "2026-11-22T01:30:00+00:00",
+                       "reason": "a standby of cluster erp-rack1: its primary backs the cluster up"})
+    old_skip = skip.replace("2026-11-22T01:30", "2026-11-20T01:30")
+    recovery = "runuser -u postgres -- psql -XAtq -F \t -d postgres -c SELECT pg_is_in_recovery()"
+    timers = {"systemctl is-active": "active\n", "systemctl is-enabled": "enabled\n"}
+    standby, primary = dict(timers, **{recovery: "t\n"}), dict(timers, **{recovery: "f\n"})
+    for check, path in (("backup_recent", "/last-backup.json"), ("restore_drill", "/drill/last.json")):
+        assert one(make_ctx(standby, files={state + path: skip}), check)["status"] == "pass"
+        row = one(make_ctx(primary, files={state + path: skip}), check)
+        assert row["status"] == "fail" and "the primary now" in row["observed"], row
+    assert one(make_ctx(standby, files={state + "/last-backup.json": old_skip}), "backup_recent")["status"] == "fail"
+    # a skip that names no cluster is no proof at all
+    plain = json.dumps({"result": "skipped", "time": "2026-11-22T01:30:00+00:00"})
+    assert one(make_ctx(standby, files={state + "/last-backup.json": plain}), "backup_recent")["status"] == "fail"
+
+
 def test_password_file_mode():
     path = "/etc/odoo-hipaa-backup/restic.pass"
     assert one(make_ctx(stats={path: (0, 0o100600)}), "backup_password_file")["status"] == "pass"

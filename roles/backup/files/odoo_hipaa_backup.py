@@ -23,6 +23,12 @@ A run makes up to three snapshots sharing the tag run:<id>:
             sha256 and size, and the filestore's file count and size. The drill
             compares against it.
 
+A member of a Patroni cluster ("cluster" in the configuration; the HA rack)
+runs every job, but backs up and drills only while it is the primary
+(pg_is_in_recovery() false on its own socket): a standby records "skipped"
+and touches no repository. Its runs carry the cluster's name as their host,
+so the history of the cluster goes on across failovers.
+
 The configuration's "components" (database, filestore; default both) chooses
 what a host holds: with PostgreSQL on its own host, the database host backs up
 `database` and the Odoo host `filestore`. The config snapshot is always made.
@@ -399,7 +405,39 @@ def backup_filestore(cfg: dict, primary: "Restic", tags: str, required: bool) ->
     return {"filestore_paths": filestore, "filestore": fs_stats}
 
 
+def standby_reason(cfg: dict) -> str | None:
+    """On a member of a Patroni cluster: why it leaves the job to the primary
+    (it is a standby), or None when it is the primary or no cluster member."""
+    cluster = cfg.get("cluster")
+    if not cluster:
+        return None
+    run = subprocess.run(as_user(cfg.get("pg_os_user", "postgres"))
+                         + ["psql", "-XAtq", "-d", "postgres", "-c", "SELECT pg_is_in_recovery()"],
+                         capture_output=True, text=True)
+    if run.returncode != 0 or run.stdout.strip() not in ("t", "f"):
+        raise JobError(f"cannot tell whether this member of cluster {cluster} is its primary: "
+                       + (run.stderr or run.stdout).strip()[:200])
+    if run.stdout.strip() == "t":
+        return f"a standby of cluster {cluster}: its primary backs the cluster up"
+    return None
+
+
+def skip_on_standby(cfg: dict, path: str, reason: str, history: str | None = None) -> dict:
+    result = {"result": "skipped", "reason": reason, "cluster": cfg["cluster"],
+              "time": dt.datetime.now(dt.timezone.utc).isoformat()}
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    write_json(path, result)
+    if history:
+        with open(history, "a") as fh:
+            fh.write(json.dumps(result, sort_keys=True) + "\n")
+    log("skipped: " + reason)
+    return result
+
+
 def job_backup(cfg: dict) -> dict:
+    reason = standby_reason(cfg)
+    if reason:
+        return skip_on_standby(cfg, os.path.join(cfg["state_dir"], "last-backup.json"), reason)
     chosen = components(cfg)
     run = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     primary = Restic(cfg, cfg["repositories"][0])
@@ -578,6 +616,10 @@ def prepare_empty_database(cfg: dict, database: str, owner: str | None) -> None:
 
 
 def job_drill(cfg: dict) -> dict:
+    reason = standby_reason(cfg)
+    if reason:
+        drill_dir = os.path.join(cfg["state_dir"], "drill")
+        return skip_on_standby(cfg, os.path.join(drill_dir, "last.json"), reason, os.path.join(drill_dir, "history.jsonl"))
     t0 = time.monotonic()
     chosen = components(cfg)
     repo = Restic(cfg, cfg["repositories"][0])

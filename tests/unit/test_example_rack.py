@@ -89,4 +89,3 @@ def test_the_cluster_is_one_client_of_the_backup_host():
     assert offsite["host"] in hosts("backup_server")
     rest = next(p for p in BACKUP["baseline_open_ports"] if p["name"] == "restic_rest")
     assert set(rest["sources"]) == set(addresses("patroni"))
-

@@ -413,7 +413,7 @@ def standby_reason(cfg: dict) -> str | None:
         return None
     run = subprocess.run(as_user(cfg.get("pg_os_user", "postgres"))
                          + ["psql", "-XAtq", "-d", "postgres", "-c", "SELECT pg_is_in_recovery()"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     if run.returncode != 0 or run.stdout.strip() not in ("t", "f"):
         raise JobError(f"cannot tell whether this member of cluster {cluster} is its primary: "
                        + (run.stderr or run.stdout).strip()[:200])

@@ -33,7 +33,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "odoo" / "tests"))
 from odoo_client import OdooClient, totp  # noqa: E402  (molecule/odoo/tests)
-from test_cluster import PSQL, healthy, leader, record, wait_for  # noqa: E402
+from lab_evidence import evidence_rows
+from test_cluster import DB, PSQL, healthy, leader, record, wait_for  # noqa: E402
 from test_odoo import LOGIN, PASSWORD, SETUP, TOTP_SECRET, odoo_shell  # noqa: E402
 
 APPS = ["ha-app1-d12", "ha-app2-d12"]
@@ -112,6 +113,21 @@ def test_an_attachment_uploaded_on_one_node_downloads_on_the_other(nodes):
     # force_storage moved what -i and the first requests wrote to a filestore
     on_disk = nodes.sql("odoo", "SELECT count(*) FROM ir_attachment WHERE type = 'binary' AND store_fname IS NOT NULL")
     assert on_disk == "0", f"{on_disk} binary attachment(s) still point into a node's filestore"
+
+
+def test_odoo_s_database_rows_pass_on_every_member(nodes):
+    """Odoo's database-level evidence, read from each member's own copy (the
+    standbys are synchronous), and the shared state of the two nodes."""
+    import yaml
+    defaults = yaml.safe_load((Path(__file__).resolve().parents[3] / "roles" / "odoo" / "defaults" / "main.yml").read_text())
+    settings = {"odoo_nodes": APPS, "odoo_session_database": "odoo_sessions",
+                "odoo_phi_models": defaults["odoo_auditlog_models"]}
+    checks = ["odoo_shared_state", "odoo_admin_disabled", "odoo_session_limits", "odoo_mfa",
+              "odoo_login_cooldown", "odoo_auditlog"]
+    for name in DB:
+        rows = evidence_rows(name, checks, settings)
+        failed = {check: row["observed"] for check, row in rows.items() if row["status"] != "pass"}
+        assert not failed, f"{name}: {failed}"
 
 
 # --- the entry: every node's nginx balances over every node's backend listener ---

@@ -34,7 +34,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import statistics
 import subprocess
 import sys
 import threading
@@ -46,7 +45,8 @@ sys.path.insert(0, str(ROOT / "molecule" / "odoo" / "tests"))
 sys.path.insert(0, str(ROOT / "molecule" / "ha" / "tests"))
 sys.path.insert(0, str(ROOT / "molecule"))   # lab_evidence, which the ha tests import
 from odoo_client import OdooClient, totp  # noqa: E402
-from test_odoo import LOGIN, ODOO_SHELL, PASSWORD, SETUP, TOTP_SECRET  # noqa: E402
+from odoo_shell import command as odoo_shell_command  # noqa: E402
+from test_odoo import CLUSTER_ENV, LOGIN, PASSWORD, SETUP, TOTP_SECRET  # noqa: E402
 
 APPS = ["ha-app1-d12", "ha-app2-d12"]
 DB = ["ha-db1-d13", "ha-db2-d13", "ha-db3-d13"]
@@ -77,7 +77,7 @@ def ca_file() -> str:
 def setup_user() -> None:
     script = SETUP.replace("__SPEC__", repr(json.dumps({"login": LOGIN, "password": PASSWORD, "totp": TOTP_SECRET})))
     encoded = base64.b64encode(script.encode()).decode()
-    sh(APPS[0], f"echo {encoded} | base64 -d > /tmp/bench-setup.py && cd /var/lib/odoo && {ODOO_SHELL} < /tmp/bench-setup.py"
+    sh(APPS[0], f"echo {encoded} | base64 -d > /tmp/bench-setup.py && cd /var/lib/odoo && {odoo_shell_command(CLUSTER_ENV)} < /tmp/bench-setup.py"
                 " >/dev/null; rc=$?; rm -f /tmp/bench-setup.py; exit $rc")
 
 

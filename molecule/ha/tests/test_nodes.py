@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "odoo" / "tests"))
 from odoo_client import OdooClient, totp  # noqa: E402  (molecule/odoo/tests)
@@ -118,7 +119,6 @@ def test_an_attachment_uploaded_on_one_node_downloads_on_the_other(nodes):
 def test_odoo_s_database_rows_pass_on_every_member(nodes):
     """Odoo's database-level evidence, read from each member's own copy (the
     standbys are synchronous), and the shared state of the two nodes."""
-    import yaml
     defaults = yaml.safe_load((Path(__file__).resolve().parents[3] / "roles" / "odoo" / "defaults" / "main.yml").read_text())
     settings = {"odoo_nodes": APPS, "odoo_session_database": "odoo_sessions",
                 "odoo_phi_models": defaults["odoo_auditlog_models"]}

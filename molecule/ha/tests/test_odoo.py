@@ -14,7 +14,6 @@ Timings are recorded, never asserted, except hang detectors."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import sys
@@ -26,16 +25,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "odoo" / "tests"))
 from odoo_client import OdooClient, error_name, totp  # noqa: E402  (molecule/odoo/tests)
+from odoo_shell import odoo_shell as shared_odoo_shell  # noqa: E402  (molecule/odoo/tests)
 from test_cluster import DB, PSQL, healthy, leader, record, wait_for  # noqa: E402
 
 APP = "ha-app1-d12"
 LOGIN = "ha-writer"
 PASSWORD = "Ha-Lab-Writer-Passw0rd!"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
-ODOO_SHELL = ("runuser -u odoo -- env PGSERVICEFILE=/etc/odoo/pg_service.conf PGSERVICE=odoo_hipaa"
-              " /usr/bin/python3 /opt/odoo/server/odoo-bin shell -c /etc/odoo/odoo.conf -d odoo --no-http"
-              " --log-level=warn")
-MARKER = "ODOO_HIPAA_TEST "
+# Odoo's own processes name the cluster's libpq service (odoo.service); a shell must too.
+CLUSTER_ENV = {"PGSERVICEFILE": "/etc/odoo/pg_service.conf", "PGSERVICE": "odoo_hipaa"}
 
 # The writer: a Front Desk user (creates patients) with an authenticator.
 SETUP = r'''
@@ -57,12 +55,7 @@ print("ODOO_HIPAA_TEST " + json.dumps({"uid": user.id}))
 
 
 def odoo_shell(host, script: str) -> dict:
-    encoded = base64.b64encode(script.encode()).decode()
-    run = host.run(f"printf %s {encoded} | base64 -d > /tmp/ha-setup.py && cd /var/lib/odoo && {ODOO_SHELL}"
-                   " < /tmp/ha-setup.py; rc=$?; rm -f /tmp/ha-setup.py; exit $rc")
-    lines = [line for line in run.stdout.splitlines() if line.startswith(MARKER)]
-    assert run.rc == 0 and lines, f"odoo shell failed (rc {run.rc}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-    return json.loads(lines[-1][len(MARKER):])
+    return shared_odoo_shell(host, script, CLUSTER_ENV)
 
 
 @pytest.fixture(scope="module")

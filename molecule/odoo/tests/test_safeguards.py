@@ -38,7 +38,6 @@ each worker process.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
@@ -48,6 +47,7 @@ from dataclasses import dataclass
 
 import pytest
 from odoo_client import OdooClient, cookie_flags, error_message, error_name, parse_set_cookie, totp
+from odoo_shell import odoo_shell
 
 testinfra_hosts = ["odoo"]
 
@@ -78,9 +78,6 @@ COOLDOWN_SECONDS = 600   # base.login_cooldown_duration (molecule.yml)
 KEEPALIVE = 20           # seconds between the active session's requests
 EXPIRED = "odoo.http.SessionExpiredException"
 
-ODOO_SHELL = ("runuser -u odoo -- /usr/bin/python3 /opt/odoo/server/odoo-bin shell -c /etc/odoo/odoo.conf"
-              " -d odoo --no-http --log-level=warn")
-MARKER = "ODOO_HIPAA_TEST "
 
 # Run inside Odoo (odoo shell, stdin) as the fixture: the test users, a
 # patient record, a genuine trusted-device key; idempotent.
@@ -225,18 +222,6 @@ def container_address(host) -> str:
         return found.stdout.split()[0]
     line = host.check_output("ip -o -4 addr show scope global").splitlines()[0]
     return line.split()[3].split("/")[0]
-
-
-def odoo_shell(host, script: str) -> dict:
-    """Run script inside Odoo (odoo shell on stdin, as the odoo user) and
-    return the JSON of its marker line."""
-    path = "/tmp/odoo-hipaa-test-setup.py"
-    encoded = base64.b64encode(script.encode()).decode()
-    run = host.run(f"printf %s {encoded} | base64 -d > {path} && cd /var/lib/odoo && {ODOO_SHELL} < {path};"
-                   f" rc=$?; rm -f {path}; exit $rc")
-    lines = [line for line in run.stdout.splitlines() if line.startswith(MARKER)]
-    assert run.rc == 0 and lines, f"odoo shell failed (rc {run.rc}):\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
-    return json.loads(lines[-1][len(MARKER):])
 
 
 def wait_until_served(client: OdooClient, tries: int = 45) -> None:

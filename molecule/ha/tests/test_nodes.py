@@ -281,6 +281,10 @@ NGINX_REFUSED = {
     "the public certificate, without the backend name": (
         {"nginx_backend_tls_cert_file": lab_pki(f"{APPS[1]}.crt"),
          "nginx_backend_tls_key_file": lab_pki(f"{APPS[1]}.key")}, "carry the SAN\nDNS:odoo-backend.ha-lab"),
+    "every node drained": (
+        {"nginx_odoo_nodes_drained": APPS}, "at least one of them must stay in rotation"),
+    "a drained node that is not behind the entry": (
+        {"nginx_odoo_nodes_drained": ["ha-app9-d12"]}, "it may name only nodes of nginx_odoo_nodes"),
 }
 NGINX_WATCHED = ["sha256sum /etc/nginx/odoo-hipaa-backend.conf /etc/nginx/conf.d/odoo-hipaa.conf",
                  "systemctl show -p ActiveEnterTimestamp odoo-hipaa-nginx-backend.service nginx.service"]

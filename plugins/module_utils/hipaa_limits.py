@@ -52,6 +52,9 @@ LIMITS = {
         # all; etcd faces the rack network with TLS and client certificates.
         "patroni@": 5.0,
         "etcd.service": 3.0,
+        # The entries' shared address (role entry_vip): keepalived keeps only
+        # the network capabilities and those to run its check unprivileged.
+        "keepalived.service": 3.5,
         "rsyslog.service": 5.0,
         # The backup units hold the filestore, the dump and the repository
         # password: run as root, they are bounded to 2.3 (roles/backup).

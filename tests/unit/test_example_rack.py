@@ -4,6 +4,7 @@ cluster passes the roles' own topology check, and every vault name a vars
 file uses is in the group's vault template. A site copies this directory, so a
 mismatch here becomes a refused run (or worse, a silent one) at a hospital."""
 
+import ipaddress
 import re
 from pathlib import Path
 
@@ -89,3 +90,15 @@ def test_the_cluster_is_one_client_of_the_backup_host():
     assert offsite["host"] in hosts("backup_server")
     rest = next(p for p in BACKUP["baseline_open_ports"] if p["name"] == "restic_rest")
     assert set(rest["sources"]) == set(addresses("patroni"))
+
+
+def test_the_entries_share_one_address_that_no_host_has():
+    vip = ipaddress.ip_address(APP["entry_vip_address"])
+    every = [ipaddress.ip_interface(a).ip for group in ("odoo_app", "patroni", "log_aggregator", "backup_server")
+             for a in addresses(group)]
+    assert vip not in every
+    subnet = ipaddress.ip_network(f"{vip}/{APP['entry_vip_prefix']}", strict=False)
+    assert all(ipaddress.ip_interface(a).ip in subnet for a in addresses("odoo_app")), "the entries share the subnet"
+    assert 1 <= APP["entry_vip_router_id"] <= 255
+    assert APP["entry_vip_source_address"] == "{{ ansible_host }}"
+    assert "baseline_vrrp_peers" in APP, "without it the firewall drops VRRP and both entries take the address"

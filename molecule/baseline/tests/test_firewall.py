@@ -51,6 +51,13 @@ def test_ruleset_is_loaded_at_boot_and_checks(app):
     assert "policy drop" in rules and 'comment "ssh"' in rules
 
 
+def test_vrrp_is_admitted_from_the_declared_peers_only(app, lab_addresses):
+    """baseline_vrrp_peers: IP protocol 112 (keepalived, role entry_vip) from the outsider alone."""
+    vrrp = [line.strip() for line in app.check_output(TABLE).splitlines() if 'comment "vrrp"' in line]
+    assert len(vrrp) == 1 and lab_addresses["outsider"] in vrrp[0], vrrp
+    assert "ip protocol vrrp accept" in vrrp[0], vrrp
+
+
 def test_a_ruleset_that_locks_the_admin_out_is_rolled_back(app, outside, lab_addresses):
     """The loader arms a timer before loading; nobody confirms, so the
     previous table comes back by itself and SSH answers again."""

@@ -17,8 +17,8 @@ behind its own nginx. Everything they share goes through PostgreSQL:
 - refused input, before any change: node-local sessions or attachments on a
   database two nodes share, the session database named as Odoo's own.
 
-The VRRP address in front of the entries is not built yet: a client talks to
-one entry (or moves between them, for the session tests)."""
+A client here talks to one entry (or moves between them, for the session
+tests); the shared address in front of the entries is tests/test_vip.py."""
 
 from __future__ import annotations
 

@@ -129,6 +129,7 @@ def test_the_address_follows_a_live_entry(nodes, address):
 
 REFUSED = {
     "router id 0": ({"entry_vip_router_id": 0}, "entry_vip_router_id (0) 1-255"),
+    "an address that is not one": ({"entry_vip_address": "10.89.0.999"}, "must be IP addresses"),
     "one entry with another shared address": (
         {"entry_vip_address": "10.89.255.250"}, "must set the same entry_vip_address and entry_vip_router_id"),
     "the shared address as the entry's own": (

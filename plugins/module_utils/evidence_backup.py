@@ -20,7 +20,7 @@ import stat
 from urllib.parse import unquote, urlsplit
 
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.evidence_core import (
-    Fail, _age_hours, _json_file, _out, _psql, _unit_active)
+    Fail, _age_hours, _json_file, _out, _psql, _text, _unit_active)
 from ansible_collections.onprem.odoo_hipaa.plugins.module_utils.hipaa_limits import LIMITS
 
 # A snapshot id no repository holds: deleting it changes nothing anywhere.
@@ -225,12 +225,20 @@ def check_pgbackrest_encrypted(ctx):
     except OSError:
         raise Fail("%s is missing: pgBackRest is not configured here" % conf)
     mode = stat.S_IMODE(st.st_mode)
-    out = _out(ctx, ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", "pgbackrest",
-                     "--output=json", "info"], "pgbackrest info")
-    try:
-        stanzas = json.loads(out)
-    except ValueError:
-        raise Fail("pgbackrest info did not answer JSON")
+    # Each stanza this host's configuration names, asked by name: a repository
+    # host's TLS server answers a database host for its own stanza only.
+    names = [n for n in re.findall(r"^\[([^\]:]+)\]\s*$", _text(ctx, conf), re.M)
+             if not n.startswith("global")]
+    if not names:
+        raise Fail("%s names no stanza" % conf)
+    stanzas = []
+    for name in names:
+        out = _out(ctx, ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--", "pgbackrest",
+                         "--stanza=" + name, "--output=json", "info"], "pgbackrest info")
+        try:
+            stanzas += json.loads(out)
+        except ValueError:
+            raise Fail("pgbackrest info did not answer JSON for the stanza %s" % name)
     observed = {s.get("name"): "cipher %s, status %s, %d backup(s)" % (
         s.get("cipher"), (s.get("status") or {}).get("message"), len(s.get("backup") or [])) for s in stanzas}
     observed[conf] = "mode %04o" % mode
@@ -242,6 +250,13 @@ def check_pgbackrest_encrypted(ctx):
 def check_pitr_drill(ctx):
     data = _json_file(ctx, ctx.s("pitr_state_dir", "/var/lib/odoo-hipaa-pitr") + "/drill/last.json")
     age = _age_hours(ctx, data["time"])
+    standby = _standby_skip(ctx, data)
+    if standby is not None:
+        ok = standby and age < 24 * LIMITS["pitr_drill_max_age_days"] and _unit_active(ctx, "odoo-hipaa-pitr-drill.timer")[0]
+        return ok, "last PITR drill at %s (%.1f h ago) skipped: %s%s" % (
+            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
+            "a standby of the cluster: its last drill (within %d days) left the drill to the primary; weekly timer active" % (
+                LIMITS["pitr_drill_max_age_days"])
     proven = bool(data.get("marker_present_after") and data.get("sentinel_absent_after") and data.get("marker_absent_before"))
     timer_ok = _unit_active(ctx, "odoo-hipaa-pitr-drill.timer")[0]
     ok = data.get("result") == "ok" and proven and age < 24 * LIMITS["pitr_drill_max_age_days"] and timer_ok

@@ -92,6 +92,18 @@ def test_the_cluster_is_one_client_of_the_backup_host():
     assert set(rest["sources"]) == set(addresses("patroni"))
 
 
+def test_the_cluster_s_point_in_time_recovery_lives_on_the_backup_host():
+    """The members archive into one stanza on the backup host (a member's own
+    repository would leave with it); the firewalls admit pgBackRest's TLS
+    both ways, and no further."""
+    assert DB["pgbackrest_repository_host"] in hosts("backup_server")
+    pull = next(p for p in DB["baseline_open_ports"] if p["name"] == "pgbackrest_tls")
+    assert pull["sources"] == [hosts("backup_server")[DB["pgbackrest_repository_host"]]["ansible_host"] + "/32"]
+    push = next(p for p in BACKUP["baseline_open_ports"] if p["name"] == "pgbackrest_tls")
+    assert set(push["sources"]) == set(addresses("patroni"))
+    assert BACKUP["pgbackrest_cipher_pass"].startswith("{{ vault_")
+
+
 def test_the_entries_share_one_address_that_no_host_has():
     vip = ipaddress.ip_address(APP["entry_vip_address"])
     every = [ipaddress.ip_interface(a).ip for group in ("odoo_app", "patroni", "log_aggregator", "backup_server")

@@ -598,12 +598,14 @@ def test_wal_archiving_fails_when_off_elsewhere_failing_or_behind(kwargs):
     assert one(_wal_ctx(**kwargs), "wal_archiving")["status"] == "fail"
 
 
-_INFO = "setpriv --reuid=postgres --regid=postgres --init-groups -- pgbackrest --output=json info"
+_INFO = "setpriv --reuid=postgres --regid=postgres --init-groups -- pgbackrest --stanza=odoo --output=json info"
+_CONF = "[global]\nrepo1-host=backup\n\n[global:archive-push]\nprocess-max=2\n\n[odoo]\npg1-path=/var/lib/postgresql/17/main\n"
 
 
-def _br_ctx(cipher="aes-256-cbc", code=0, mode=0o100640):
+def _br_ctx(cipher="aes-256-cbc", code=0, mode=0o100640, conf=_CONF):
     stanza = [{"name": "odoo", "cipher": cipher, "status": {"code": code, "message": "ok"}, "backup": [{"type": "full"}]}]
-    return make_ctx(outputs={_INFO: json.dumps(stanza)}, stats={"/etc/pgbackrest/pgbackrest.conf": (0, mode)})
+    return make_ctx(outputs={_INFO: json.dumps(stanza)}, stats={"/etc/pgbackrest/pgbackrest.conf": (0, mode)},
+                    files={"/etc/pgbackrest/pgbackrest.conf": conf})
 
 
 def test_pgbackrest_encrypted_needs_the_cipher_a_healthy_stanza_and_a_private_configuration():
@@ -611,6 +613,8 @@ def test_pgbackrest_encrypted_needs_the_cipher_a_healthy_stanza_and_a_private_co
     assert one(_br_ctx(cipher="none"), "pgbackrest_encrypted")["status"] == "fail"
     assert one(_br_ctx(code=1), "pgbackrest_encrypted")["status"] == "fail"
     assert one(_br_ctx(mode=0o100644), "pgbackrest_encrypted")["status"] == "fail"
+    # asked by the stanza's name (a repository host answers for that stanza only); none named is no proof
+    assert one(_br_ctx(conf="[global]\nrepo1-host=backup\n"), "pgbackrest_encrypted")["status"] == "fail"
 
 
 def _drill(hours_ago=24, result="ok", before=True):
@@ -627,6 +631,20 @@ def test_pitr_drill_passes_recent_and_proven_and_fails_otherwise():
     assert one(_drill(hours_ago=24 * 8 + 1), "pitr_drill")["status"] == "fail"
     assert one(_drill(result="failed"), "pitr_drill")["status"] == "fail"
     assert one(_drill(before=False), "pitr_drill")["status"] == "fail"
+
+
+def test_a_cluster_standby_s_pitr_drill_skip_passes_only_while_it_is_a_standby():
+    path = "/var/lib/odoo-hipaa-pitr/drill/last.json"
+    recovery = "runuser -u postgres -- psql -XAtq -F \t -d postgres -c SELECT pg_is_in_recovery()"
+    timers = {"systemctl is-active odoo-hipaa-pitr-drill.timer": "active\n",
+              "systemctl is-enabled odoo-hipaa-pitr-drill.timer": "enabled\n"}
+    skip = json.dumps({"result": "skipped", "cluster": "erp-rack1", "time": (NOW - dt.timedelta(days=2)).isoformat(),
+                       "reason": "not the primary of the cluster erp-rack1: the primary drills"})
+    assert one(make_ctx(files={path: skip}, outputs=dict(timers, **{recovery: "t\n"})), "pitr_drill")["status"] == "pass"
+    row = one(make_ctx(files={path: skip}, outputs=dict(timers, **{recovery: "f\n"})), "pitr_drill")
+    assert row["status"] == "fail" and "the primary now" in row["observed"], row
+    old = skip.replace((NOW - dt.timedelta(days=2)).isoformat(), (NOW - dt.timedelta(days=9)).isoformat())
+    assert one(make_ctx(files={path: old}, outputs=dict(timers, **{recovery: "t\n"})), "pitr_drill")["status"] == "fail"
 
 
 # --- the audit-log review (evidence_privacy.py) -----------------------------------------------

@@ -18,7 +18,9 @@ t_after into a scratch directory, starts a sterile instance there (no TCP,
 its own socket, archiving off), and requires the marker present and the
 sentinel absent; then to t_before, where the marker must be absent. RTO is
 the restore-and-promote time of the first. The scratch directory is emptied
-in every case. Result: <state_dir>/drill/last.json and history.jsonl.
+in every case. Result: <state_dir>/drill/last.json and history.jsonl. On a
+standby of a Patroni cluster (config "cluster") it records "skipped": the
+primary drills the cluster's stanza.
 
 pgbackrest verify exits 0 even when it reports an invalid file, so `verify`
 reads its text report and fails on "status: error" (result:
@@ -224,6 +226,11 @@ def append_history(path: str, data: dict) -> None:
 # --------------------------------------------------------------------------
 
 def job_drill(cfg: dict) -> dict:
+    if cfg.get("cluster") and psql(cfg, "SELECT pg_is_in_recovery()", database="postgres") == "t":
+        # A Patroni member's standby: the primary drills (the same stanza), and
+        # a standby promoted since drills at its next run.
+        return {"result": "skipped", "cluster": cfg["cluster"], "time": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "reason": f"not the primary of the cluster {cfg['cluster']}: the primary drills"}
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     psql(cfg, "CREATE TABLE IF NOT EXISTS marker (id bigserial PRIMARY KEY, run text NOT NULL, "
               "kind text NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())")
@@ -301,6 +308,9 @@ def main(argv=None) -> int:
         result = {"result": "failed", "time": dt.datetime.now(dt.timezone.utc).isoformat(), "error": str(exc)}
     write_json(os.path.join(state, "drill", "last.json"), result)
     append_history(os.path.join(state, "drill", "history.jsonl"), result)
+    if result["result"] == "skipped":
+        log(f"PITR drill skipped: {result['reason']}")
+        return 0
     if result["result"] != "ok":
         log("PITR DRILL FAILED: " + json.dumps(result, sort_keys=True), level=3)
         return 1

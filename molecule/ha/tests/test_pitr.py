@@ -62,9 +62,14 @@ def test_every_member_archives_into_the_cluster_s_stanza(cluster):
                                                      "current_setting('archive_command')\"")
         assert settings == f"on|pgbackrest --stanza={SCOPE} archive-push %p", f"{name}: {settings}"
     primary = cluster(leader(cluster))
-    wal = primary.check_output(PSQL + "'SELECT pg_walfile_name(pg_switch_wal())'")
-    wait_for(f"{wal} archived", lambda: primary.check_output(
-        PSQL + "\"SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver\"") >= wal, timeout=60)
+    # a transaction first: with no WAL since the last switch, pg_switch_wal does nothing
+    wal = primary.check_output("runuser -u postgres -- psql -XAtq -c 'SELECT txid_current()' "
+                               "-c 'SELECT pg_walfile_name(pg_switch_wal())'").split()[-1]
+
+    def archived():
+        last = primary.check_output(PSQL + "\"SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver\"")
+        return len(last) == 24 and last >= wal   # a .history or .partial name says nothing of segments
+    wait_for(f"{wal} archived", archived, timeout=90)
     assert primary.check_output(PSQL + "'SELECT failed_count FROM pg_stat_archiver'") == "0"
     info = stanza(cluster)
     assert info["status"]["code"] == 0 and info["cipher"] == "aes-256-cbc", info["status"]

@@ -27,6 +27,7 @@ from test_pitr import REPO_INFO, REPO
 
 SOLO = "ha-solo-d12"
 UP_SINCE = "systemctl show -p ActiveEnterTimestamp --value patroni@17-main.service"
+RUN = f"run{int(time.time())}"
 KEPT = "ls -d /var/lib/postgresql/17/main.pre-restore-* 2>/dev/null || true"
 
 
@@ -49,12 +50,12 @@ def marked(cluster):
     """A row before the target, the target (the server's clock), a row after."""
     primary = cluster(leader(cluster))
     sql = primary.check_output
-    sql(PSQL + "'CREATE TABLE IF NOT EXISTS restore_probe (tag text PRIMARY KEY, at timestamptz DEFAULT clock_timestamp())'")
-    sql(PSQL + "\"INSERT INTO restore_probe (tag) VALUES ('before') ON CONFLICT DO NOTHING\"")
+    sql(PSQL + "'CREATE TABLE IF NOT EXISTS cluster_restore_probe (run text, tag text, at timestamptz DEFAULT clock_timestamp())'")
+    sql(PSQL + f"\"INSERT INTO cluster_restore_probe (run, tag) VALUES ('{RUN}', 'before')\"")
     time.sleep(1.5)
     target = sql(PSQL + "\"SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'\"")
     time.sleep(1.5)
-    sql(PSQL + "\"INSERT INTO restore_probe (tag) VALUES ('after') ON CONFLICT DO NOTHING\"")
+    sql(PSQL + f"\"INSERT INTO cluster_restore_probe (run, tag) VALUES ('{RUN}', 'after')\"")
     return target
 
 
@@ -98,7 +99,8 @@ def test_the_cluster_is_restored_to_the_target(cluster, marked):
     assert int(cluster(new).check_output(PSQL + "'SELECT timeline_id FROM pg_control_checkpoint()'")) > timeline
     for name in DB:
         tags = wait_for(f"the probe rows on {name}", lambda: cluster(name).run(
-            PSQL + "'SELECT string_agg(tag, $$,$$ ORDER BY tag) FROM restore_probe'").stdout.strip(), timeout=60)
+            PSQL + f"\"SELECT string_agg(tag, ',' ORDER BY tag) FROM cluster_restore_probe WHERE run = '{RUN}'\"").stdout.strip(),
+            timeout=60)
         assert tags == "before", f"{name}: {tags}"
         assert cluster(name).check_output(KEPT), f"{name}: nothing kept aside"
     info = json.loads(cluster(REPO).check_output(REPO_INFO))[0]

@@ -41,8 +41,9 @@ options:
       - C(sshd) (AC-1) - SSH takes keys only, no root login, allowed groups set.
       - C(odoo_admin_disabled) (AC-2) - the built-in C(admin) login is deactivated.
       - C(odoo_session_limits) (AC-3) - Odoo's idle timeout and absolute session lifetime are within the limits.
-      - C(pgbackrest_encrypted) (AC-4) - every pgBackRest stanza is encrypted (aes-256-cbc) and healthy, its configuration
-        not world-readable.
+      - C(pgbackrest_encrypted) (AC-4) - every pgBackRest stanza the configuration names (asked by name, since a repository host
+        answers a database host for its own stanza only) is encrypted (aes-256-cbc) and healthy, its configuration not
+        world-readable.
       - C(luks_volumes) (AC-4) - every ePHI path (O(settings.encrypted_paths)) is on LUKS2 (aes-xts-plain64, 512-bit, argon2id).
       - C(pgaudit) (AU-1) - pgaudit is loaded on PostgreSQL and C(pgaudit.log) is set.
       - C(nginx_access_log) (AU-1) - nginx logs every request (O(settings.nginx_access_log)).
@@ -105,7 +106,8 @@ options:
         (C(ir_attachment.location) db, no binary attachment left in a filestore) and the sessions in their own database
         (O(settings.odoo_session_database) holds session_db's C(http_sessions)); one node passes as it is.
       - C(pitr_drill) (CP-2) - the point-in-time drill passed within 8 days (marker present just after its target, absent
-        just before) and its weekly timer is active.
+        just before) and its weekly timer is active; on a standby of a Patroni cluster, its last drill (within 8 days)
+        recorded C(skipped) while the member is still a standby (the primary drills the cluster's stanza).
       - C(odoo_sandbox) (SH-1) - the Odoo service's systemd exposure is within its limit.
       - C(service_sandbox) (SH-1) - each sandboxed unit of the collection's limit table installed here (nginx, PostgreSQL, rsyslog,
         the backup units) is within its systemd exposure limit.

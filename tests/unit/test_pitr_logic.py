@@ -53,3 +53,30 @@ def test_verify_problems_are_read_from_the_text_report():
 def test_server_times_are_read_as_utc():
     t = pitr.parse_ts("2026-12-02 23:10:01.123456+00")
     assert (t.hour, t.minute, t.microsecond, t.utcoffset().total_seconds()) == (23, 10, 123456, 0)
+
+
+def test_a_cluster_standby_records_a_skip_and_touches_nothing(monkeypatch):
+    """On a Patroni member in recovery the drill writes no marker and restores
+    nothing: it records "skipped" with the cluster's name (what the evidence
+    row accepts only while the member is a standby)."""
+    asked = []
+
+    def fake_psql(cfg, sql, database=None, socket=None, port=None):
+        asked.append(sql)
+        return "t" if "pg_is_in_recovery" in sql else ""
+    monkeypatch.setattr(pitr, "psql", fake_psql)
+    result = pitr.job_drill({"cluster": "erp-rack1", "drill_database": "odoo_hipaa_pitr"})
+    assert result["result"] == "skipped" and result["cluster"] == "erp-rack1", result
+    assert asked == ["SELECT pg_is_in_recovery()"]
+    # a single host (no cluster) never asks: it always drills
+    asked.clear()
+
+    def first_query_stops(cfg, sql, database=None, socket=None, port=None):
+        asked.append(sql)
+        raise pitr.JobError("stop here")
+    monkeypatch.setattr(pitr, "psql", first_query_stops)
+    try:
+        pitr.job_drill({"cluster": "", "drill_database": "odoo_hipaa_pitr"})
+    except pitr.JobError:
+        pass
+    assert asked and "pg_is_in_recovery" not in asked[0]

@@ -27,15 +27,15 @@ def cluster(lab_host):
     return lab_host
 
 
-def run_everywhere(cluster, unit: str, record: str) -> dict:
+def run_everywhere(cluster, unit: str, record: str, state: str = STATE) -> dict:
     """Start the job on every member (a oneshot: start returns when it ends)
-    and read each member's record of it."""
+    and read each member's record of it (under the job's state directory)."""
     seen = {}
     for name in DB:
         host = cluster(name)
         started = host.run(f"systemctl start {unit}")
-        assert started.rc == 0, f"{unit} failed on {name}: {host.run(f'journalctl -u {unit} -n 20 --no-pager').stdout}"
-        seen[name] = json.loads(host.check_output(f"cat {STATE}/{record}"))
+        assert started.rc == 0, f"{unit} failed on {name}: {host.run(f'journalctl -u {unit} -n 30 --no-pager').stdout}"
+        seen[name] = json.loads(host.check_output(f"cat {state}/{record}"))
     return seen
 
 

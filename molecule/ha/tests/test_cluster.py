@@ -343,13 +343,18 @@ def test_sigkill_of_the_primary_loses_no_acknowledged_write(cluster):
     assert rejoined["State"] == "streaming" and rejoined["Role"] in ("Replica", "Sync Standby")
 
 
-def switchover(*extra: str) -> subprocess.CompletedProcess:
-    """playbooks/ha_switchover.yml against the lab, as an operator runs it."""
+def run_playbook(playbook: str, *extra: str, timeout: int = 400) -> subprocess.CompletedProcess:
+    """One of the collection's playbooks against the lab, as an operator runs it."""
     root = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."))
     return subprocess.run(["ansible-playbook", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent),
-                           str(root / "playbooks" / "ha_switchover.yml"), *extra],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400,
+                           str(root / "playbooks" / playbook), *extra],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout,
                           env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+
+
+def switchover(*extra: str) -> subprocess.CompletedProcess:
+    """playbooks/ha_switchover.yml."""
+    return run_playbook("ha_switchover.yml", *extra)
 
 
 def test_a_planned_switchover_loses_no_acknowledged_write(cluster):

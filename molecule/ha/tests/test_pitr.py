@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_backup import run_everywhere
 from test_cluster import DB, PSQL, SCOPE, evidence, healthy, leader, members, switchover, wait_for
 
 REPO = "ha-backup-d13"
@@ -43,17 +44,6 @@ def stanza(cluster) -> dict:
 
 def timeline(wal: str) -> int:
     return int(wal[:8], 16)
-
-
-def run_everywhere(cluster, unit: str) -> dict:
-    """Start a oneshot on every member and read its drill record."""
-    seen = {}
-    for name in DB:
-        host = cluster(name)
-        started = host.run(f"systemctl start {unit}")
-        assert started.rc == 0, f"{unit} failed on {name}: {host.run(f'journalctl -u {unit} -n 30 --no-pager').stdout}"
-        seen[name] = json.loads(host.check_output(f"cat {STATE}/drill/last.json"))
-    return seen
 
 
 def test_every_member_archives_into_the_cluster_s_stanza(cluster):
@@ -106,7 +96,7 @@ def test_after_a_switchover_the_new_primary_s_drill_recovers_across_the_timeline
     wait_for("the old primary streaming again", lambda: healthy(cluster), timeout=180)
     now = int(cluster(new).check_output(PSQL + "'SELECT timeline_id FROM pg_control_checkpoint()'"))
     assert now > timeline(newest["archive"]["start"]), "the switchover started no new timeline"
-    drills = run_everywhere(cluster, "odoo-hipaa-pitr-drill.service")
+    drills = run_everywhere(cluster, "odoo-hipaa-pitr-drill.service", "drill/last.json", STATE)
     proof = drills[new]
     # The restore starts from the backup taken before the switchover (the
     # newest one) and replays WAL through the timeline switch to the target.

@@ -16,13 +16,10 @@ scenario on purpose (the zz): it rewinds every member, Odoo's data included.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
-from test_cluster import DB, PSQL, SCOPE, healthy, leader, record, wait_for
+from test_cluster import DB, PSQL, SCOPE, healthy, leader, record, run_playbook, wait_for
 from test_pitr import REPO_INFO, REPO
 
 SOLO = "ha-solo-d12"
@@ -32,11 +29,8 @@ KEPT = "ls -d /var/lib/postgresql/17/main.pre-restore-* 2>/dev/null || true"
 
 
 def restore(*extra: str) -> subprocess.CompletedProcess:
-    root = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."))
-    return subprocess.run(["ansible-playbook", "-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent),
-                           str(root / "playbooks" / "ha_restore.yml"), *extra],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900,
-                          env=dict(os.environ, ANSIBLE_NOCOLOR="1"))
+    """playbooks/ha_restore.yml."""
+    return run_playbook("ha_restore.yml", *extra, timeout=900)
 
 
 @pytest.fixture(scope="module")

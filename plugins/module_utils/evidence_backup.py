@@ -42,14 +42,26 @@ def _standby_skip(ctx, data):
     return _psql(ctx, "SELECT pg_is_in_recovery()") == [["t"]]
 
 
+def _standby_skip_row(ctx, data, age, max_hours, what, timer=None):
+    """The row of a standby's recent skip (None when the record is no such
+    skip): it passes while the member is still a standby, the skip is less
+    than max_hours old and the job's timer (if any) is active."""
+    standby = _standby_skip(ctx, data)
+    if standby is None:
+        return None
+    ok = standby and age < max_hours and (timer is None or _unit_active(ctx, timer)[0])
+    return ok, "last %s at %s (%.1f h ago) skipped: %s%s" % (
+        what, data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
+        "a standby of the cluster: its last %s (less than %d h old) left the work to the primary%s" % (
+            what, max_hours, "; timer active" if timer else "")
+
+
 def check_backup_recent(ctx):
     data = _json_file(ctx, ctx.s("backup_state_dir", "/var/lib/odoo-hipaa-backup") + "/last-backup.json")
     age = _age_hours(ctx, data["time"])
-    standby = _standby_skip(ctx, data)
-    if standby is not None:
-        return standby and age < 26, "last run at %s (%.1f h ago) skipped: %s%s" % (
-            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
-            "a standby of the cluster: its last run (less than 26 h old) left the backup to the primary"
+    skipped = _standby_skip_row(ctx, data, age, 26, "run")
+    if skipped:
+        return skipped
     return data.get("result") == "ok" and age < 26, "last backup %s at %s (%.1f h ago)" % (
         data.get("result"), data["time"], age), "ok, less than 26 h old"
 
@@ -76,12 +88,9 @@ def check_restic_check(ctx):
 def check_restore_drill(ctx):
     data = _json_file(ctx, ctx.s("backup_state_dir", "/var/lib/odoo-hipaa-backup") + "/drill/last.json")
     age = _age_hours(ctx, data["time"])
-    standby = _standby_skip(ctx, data)
-    if standby is not None:
-        ok = standby and age < 24 * 8 and _unit_active(ctx, "odoo-hipaa-restore-drill.timer")[0]
-        return ok, "last drill at %s (%.1f h ago) skipped: %s%s" % (
-            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
-            "a standby of the cluster: its last drill (within 8 days) left the restore to the primary; weekly timer active"
+    skipped = _standby_skip_row(ctx, data, age, 24 * 8, "drill", "odoo-hipaa-restore-drill.timer")
+    if skipped:
+        return skipped
     ok = data.get("result") == "ok" and age < 24 * 8 and _unit_active(ctx, "odoo-hipaa-restore-drill.timer")[0]
     # A host holds the database, the filestore or both (backup_components).
     restored = []
@@ -250,13 +259,10 @@ def check_pgbackrest_encrypted(ctx):
 def check_pitr_drill(ctx):
     data = _json_file(ctx, ctx.s("pitr_state_dir", "/var/lib/odoo-hipaa-pitr") + "/drill/last.json")
     age = _age_hours(ctx, data["time"])
-    standby = _standby_skip(ctx, data)
-    if standby is not None:
-        ok = standby and age < 24 * LIMITS["pitr_drill_max_age_days"] and _unit_active(ctx, "odoo-hipaa-pitr-drill.timer")[0]
-        return ok, "last PITR drill at %s (%.1f h ago) skipped: %s%s" % (
-            data["time"], age, data.get("reason"), "" if standby else "; but this member is the primary now"), \
-            "a standby of the cluster: its last drill (within %d days) left the drill to the primary; weekly timer active" % (
-                LIMITS["pitr_drill_max_age_days"])
+    skipped = _standby_skip_row(ctx, data, age, 24 * LIMITS["pitr_drill_max_age_days"], "PITR drill",
+                                "odoo-hipaa-pitr-drill.timer")
+    if skipped:
+        return skipped
     proven = bool(data.get("marker_present_after") and data.get("sentinel_absent_after") and data.get("marker_absent_before"))
     timer_ok = _unit_active(ctx, "odoo-hipaa-pitr-drill.timer")[0]
     ok = data.get("result") == "ok" and proven and age < 24 * LIMITS["pitr_drill_max_age_days"] and timer_ok
